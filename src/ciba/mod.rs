@@ -1,0 +1,19 @@
+//! OpenID Connect CIBA, poll mode, with the Signaturgruppen broker's MitID Flex app profile.
+//!
+//! Protocol only: no UI, no user-facing text, no waiting loop (that is `session`).
+
+pub mod client;
+pub mod discovery;
+pub mod error;
+pub mod hint;
+pub mod idtoken;
+pub mod poll;
+pub mod profile;
+pub mod secret;
+
+pub use client::{CibaClient, ClientAuth, ClientConfig, Dialect, ParResponse, StartResponse};
+pub use error::CibaError;
+pub use hint::{Action, FlexHint, FlexSubject, HintEncoding, LoginHint};
+pub use poll::{PollOutcome, TokenResponse};
+pub use profile::Profile;
+pub use secret::{AccessToken, AuthReqId, ClientSecret, Cpr, IdToken};

@@ -1,0 +1,13 @@
+//! mitid-flex-tv: sign a viewer in on a TV with the MitID app (Signaturgruppen MitID Flex app, CIBA).
+//!
+//! Layering (one direction of flow): `ui` → `session` → `ciba` → HTTP. `sim` is the offline
+//! broker and shares no code with the client side, so that the client is tested against an
+//! independent implementation of the broker's contract.
+
+pub mod ciba;
+pub mod config;
+pub mod handoff;
+pub mod logging;
+pub mod session;
+pub mod sim;
+pub mod ui;
