@@ -291,6 +291,7 @@ impl CibaClient {
         let expect = Expectations {
             issuer: &meta.issuer,
             client_id: &self.cfg.client_id,
+            trusted_audiences: &[],
             allowed_algs: &allowed,
             signaturgruppen: self.cfg.dialect == Dialect::Signaturgruppen,
             ciba_nonce,

@@ -22,6 +22,8 @@ pub const MAX_IAT_AGE_SECS: i64 = 600;
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
+    /// Audiences besides our client_id that we trust (OIDC Core §3.1.3.7 item 3); usually none.
+    pub trusted_audiences: &'a [String],
     /// Allow-list from discovery, already intersected with our asymmetric list.
     pub allowed_algs: &'a [String],
     /// Signaturgruppen profile: `idtoken_type == "ciba"` and `idp == "mitid"`.
@@ -85,7 +87,8 @@ pub fn validate(
         None => return Err(fail(5, "iss is missing")),
     }
 
-    // 6. aud must contain our client_id (item 3); with several audiences, azp must be us (items 4–5).
+    // 6. aud must contain our client_id, and nothing we do not trust (item 3); with several
+    //    audiences, azp must be us (items 4–5).
     let auds: Vec<&str> = match claims.get("aud") {
         Some(Value::String(a)) => vec![a.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -93,6 +96,12 @@ pub fn validate(
     };
     if !auds.contains(&expect.client_id) {
         return Err(fail(6, "aud does not contain our client_id"));
+    }
+    if let Some(other) = auds
+        .iter()
+        .find(|a| **a != expect.client_id && !expect.trusted_audiences.iter().any(|t| t == *a))
+    {
+        return Err(fail(6, format!("untrusted additional audience {other:?}")));
     }
     if auds.len() > 1 {
         match claims.get("azp").and_then(Value::as_str) {
