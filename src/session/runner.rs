@@ -116,6 +116,8 @@ pub async fn run<B: Backend>(
             prompt_login: true,
         },
     };
+    // Only the Flex hint carries ciba_nonce; expect back exactly what was sent.
+    let nonce = hint.ciba_nonce().map(str::to_string);
     on_update(Update::Starting);
 
     // The start call is not interrupted: if it reached the OP we need its id to cancel.
