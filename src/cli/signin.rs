@@ -8,9 +8,7 @@ use clap::Args;
 use mitid_flex_tv::ciba::{CibaClient, Dialect};
 use mitid_flex_tv::config::Settings;
 use mitid_flex_tv::session::{self, Outcome, Update, Who};
-use mitid_flex_tv::{handoff, identifier};
-// TEMP-QR
-mod qr { pub fn matrix(_u: &str) -> Result<(), String> { Err("pending".into()) } pub fn to_terminal(_m: &()) -> String { String::new() } }
+use mitid_flex_tv::{handoff, identifier, qr};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Common, EXIT_BROKER, EXIT_CONFIG, embedded};

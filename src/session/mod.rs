@@ -128,7 +128,7 @@ pub fn identity_json(profile: &Profile, reference_text: &str, signed_in_at: std:
         "date_of_birth": profile.date_of_birth,
         "age": profile.age,
         "issuer": profile.issuer,
-        "reference_text": profile.reference_text.as_deref().unwrap_or(reference_text),
+        "reference_text": profile.reference_text.as_deref().or(Some(reference_text).filter(|t| !t.is_empty())),
         "signed_in_at": at,
     })
 }
