@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mitid_flex_tv::ciba::{
-    AuthReqId, CibaClient, ClientAuth, ClientConfig, ClientSecret, Cpr, Dialect, FlexSubject, HintEncoding,
-    PollOutcome,
+    AuthReqId, CibaClient, ClientAuth, ClientConfig, ClientSecret, Cpr, Dialect, FlexSubject,
+    HintEncoding, PollOutcome,
 };
 use mitid_flex_tv::config::{PP_DEMO_CLIENT_ID, PP_DEMO_CLIENT_SECRET};
-use mitid_flex_tv::session::{self, Outcome, SessionHandle, SessionSettings, Update, WaitPolicy, Who};
+use mitid_flex_tv::session::{
+    self, Outcome, SessionHandle, SessionSettings, Update, WaitPolicy, Who,
+};
 use mitid_flex_tv::sim::{self, Faults, SimHandle, SimOptions};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -17,11 +19,19 @@ const ILEYA_UUID: &str = "8a9856e0-f12d-4217-b320-c8a076be9320";
 
 async fn sim_with(interval_s: u64, expires_s: u64) -> SimHandle {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let opts = SimOptions::with_timings(Duration::from_secs(interval_s), Duration::from_secs(expires_s));
+    let opts = SimOptions::with_timings(
+        Duration::from_secs(interval_s),
+        Duration::from_secs(expires_s),
+    );
     sim::serve(listener, opts).await.unwrap()
 }
 
-fn client(sim: &SimHandle, auth: ClientAuth, encoding: HintEncoding, secret: &str) -> Arc<CibaClient> {
+fn client(
+    sim: &SimHandle,
+    auth: ClientAuth,
+    encoding: HintEncoding,
+    secret: &str,
+) -> Arc<CibaClient> {
     Arc::new(
         CibaClient::new(ClientConfig {
             issuer: sim.authority(),
@@ -38,7 +48,12 @@ fn client(sim: &SimHandle, auth: ClientAuth, encoding: HintEncoding, secret: &st
 }
 
 fn demo_client(sim: &SimHandle) -> Arc<CibaClient> {
-    client(sim, ClientAuth::ClientSecretPost, HintEncoding::Json, PP_DEMO_CLIENT_SECRET)
+    client(
+        sim,
+        ClientAuth::ClientSecretPost,
+        HintEncoding::Json,
+        PP_DEMO_CLIENT_SECRET,
+    )
 }
 
 fn settings() -> SessionSettings {
@@ -72,7 +87,11 @@ impl Running {
         loop {
             match tokio::time::timeout(Duration::from_secs(10), self.updates.recv()).await {
                 Ok(Some(Update::Waiting(w))) => {
-                    let newest = sim.requests().into_iter().max_by_key(|r| r.created_at_unix_ms).unwrap();
+                    let newest = sim
+                        .requests()
+                        .into_iter()
+                        .max_by_key(|r| r.created_at_unix_ms)
+                        .unwrap();
                     return (w, newest.auth_req_id);
                 }
                 Ok(Some(Update::Finished(o))) => panic!("finished before waiting: {o:?}"),
@@ -83,11 +102,17 @@ impl Running {
     }
 
     async fn outcome(self) -> Outcome {
-        tokio::time::timeout(Duration::from_secs(60), self.handle.finished()).await.unwrap()
+        tokio::time::timeout(Duration::from_secs(60), self.handle.finished())
+            .await
+            .unwrap()
     }
 }
 
-async fn approve_and_finish(sim: &SimHandle, client: Arc<CibaClient>, who: Who) -> (Outcome, session::Waiting, String) {
+async fn approve_and_finish(
+    sim: &SimHandle,
+    client: Arc<CibaClient>,
+    who: Who,
+) -> (Outcome, session::Waiting, String) {
     let mut run = start(client, who);
     let (w, id) = run.waiting(sim).await;
     sim.approve(&id, None).unwrap();
@@ -116,7 +141,10 @@ async fn happy_path_by_uuid_shows_the_same_reference_text_as_the_phone() {
     assert_eq!(p.reference_text.as_deref(), Some(w.reference_text.as_str()));
     assert_eq!(at_sim.action.as_deref(), Some("LOG_ON"));
     assert_eq!(at_sim.slow_downs, 0);
-    assert!(at_sim.first_poll_after_ms.unwrap() >= 1000, "first poll before the interval");
+    assert!(
+        at_sim.first_poll_after_ms.unwrap() >= 1000,
+        "first poll before the interval"
+    );
     assert!(at_sim.min_poll_gap_ms.is_none_or(|g| g >= 1000));
 }
 
@@ -131,16 +159,26 @@ async fn happy_path_by_cpr() {
 #[tokio::test(flavor = "multi_thread")]
 async fn happy_path_by_user_id_with_standard_login_hint() {
     let sim = sim_with(1, 300).await;
-    let (o, _, id) = approve_and_finish(&sim, demo_client(&sim), Who::UserId("soeren".into())).await;
+    let (o, _, id) =
+        approve_and_finish(&sim, demo_client(&sim), Who::UserId("soeren".into())).await;
     assert_eq!(signed_in(&o).name.as_deref(), Some("Søren Ærø Åberg"));
-    assert_eq!(sim.request(&id).unwrap().identity.as_deref(), Some("soeren"));
+    assert_eq!(
+        sim.request(&id).unwrap().identity.as_deref(),
+        Some("soeren")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn base64_hint_and_client_secret_basic() {
     let sim = sim_with(1, 300).await;
-    let c = client(&sim, ClientAuth::ClientSecretBasic, HintEncoding::Base64, PP_DEMO_CLIENT_SECRET);
-    let (o, _, _) = approve_and_finish(&sim, c, Who::Flex(FlexSubject::Uuid(ILEYA_UUID.into()))).await;
+    let c = client(
+        &sim,
+        ClientAuth::ClientSecretBasic,
+        HintEncoding::Base64,
+        PP_DEMO_CLIENT_SECRET,
+    );
+    let (o, _, _) =
+        approve_and_finish(&sim, c, Who::Flex(FlexSubject::Uuid(ILEYA_UUID.into()))).await;
     signed_in(&o);
 }
 
@@ -150,7 +188,10 @@ async fn wrong_secret_is_a_refused_configuration_both_ways() {
     for auth in [ClientAuth::ClientSecretPost, ClientAuth::ClientSecretBasic] {
         let c = client(&sim, auth, HintEncoding::Json, "wrong");
         let o = start(c, Who::UserId("ileya".into())).outcome().await;
-        assert!(matches!(o, Outcome::ConfigRefused { ref detail } if detail.contains("invalid_client")), "{o:?}");
+        assert!(
+            matches!(o, Outcome::ConfigRefused { ref detail } if detail.contains("invalid_client")),
+            "{o:?}"
+        );
     }
 }
 
@@ -166,18 +207,25 @@ async fn deny() {
 #[tokio::test(flavor = "multi_thread")]
 async fn expiry() {
     let sim = sim_with(1, 3).await;
-    let o = start(demo_client(&sim), Who::UserId("ileya".into())).outcome().await;
+    let o = start(demo_client(&sim), Who::UserId("ileya".into()))
+        .outcome()
+        .await;
     assert_eq!(o, Outcome::Expired);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_user() {
     let sim = sim_with(1, 300).await;
-    let o = start(demo_client(&sim), Who::UserId("nobody".into())).outcome().await;
-    assert_eq!(o, Outcome::UnknownUser);
-    let o = start(demo_client(&sim), Who::Flex(FlexSubject::Uuid(uuid::Uuid::new_v4().to_string())))
+    let o = start(demo_client(&sim), Who::UserId("nobody".into()))
         .outcome()
         .await;
+    assert_eq!(o, Outcome::UnknownUser);
+    let o = start(
+        demo_client(&sim),
+        Who::Flex(FlexSubject::Uuid(uuid::Uuid::new_v4().to_string())),
+    )
+    .outcome()
+    .await;
     assert_eq!(o, Outcome::UnknownUser);
 }
 
@@ -196,7 +244,13 @@ async fn cancel_reaches_the_broker_once_and_the_request_is_dead() {
     assert_eq!(r.cancels, 1);
     // Polling a cancelled request never yields tokens.
     let after = c.poll(&AuthReqId::new(id.clone())).await.unwrap();
-    assert!(matches!(after, PollOutcome::InvalidGrant | PollOutcome::Denied | PollOutcome::Expired), "{after:?}");
+    assert!(
+        matches!(
+            after,
+            PollOutcome::InvalidGrant | PollOutcome::Denied | PollOutcome::Expired
+        ),
+        "{after:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -204,14 +258,23 @@ async fn slow_down_makes_the_next_wait_at_least_interval_plus_five() {
     let sim = sim_with(1, 300).await;
     let mut run = start(demo_client(&sim), Who::UserId("ileya".into()));
     let (_, id) = run.waiting(&sim).await;
-    sim.set_request_faults(&id, Faults::default().slow_down_storm().times(1)).unwrap();
+    sim.set_request_faults(&id, Faults::default().slow_down_storm().times(1))
+        .unwrap();
     // Poll 1 gets slow_down at ≈1 s; the next must wait ≥ 6 s.
     tokio::time::sleep(Duration::from_millis(4000)).await;
-    assert_eq!(sim.request(&id).unwrap().polls, 1, "polled again before interval + 5 s");
+    assert_eq!(
+        sim.request(&id).unwrap().polls,
+        1,
+        "polled again before interval + 5 s"
+    );
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let r = sim.request(&id).unwrap();
     assert_eq!(r.polls, 2);
-    assert!(r.min_poll_gap_ms.unwrap() >= 6000, "gap {:?}", r.min_poll_gap_ms);
+    assert!(
+        r.min_poll_gap_ms.unwrap() >= 6000,
+        "gap {:?}",
+        r.min_poll_gap_ms
+    );
     sim.approve(&id, None).unwrap();
     signed_in(&run.outcome().await);
 }
@@ -221,9 +284,11 @@ async fn server_errors_and_non_json_are_transient() {
     let sim = sim_with(1, 300).await;
     let mut run = start(demo_client(&sim), Who::UserId("ileya".into()));
     let (_, id) = run.waiting(&sim).await;
-    sim.set_request_faults(&id, Faults::default().http_status(503).times(1)).unwrap();
+    sim.set_request_faults(&id, Faults::default().http_status(503).times(1))
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    sim.set_request_faults(&id, Faults::default().non_json().times(1)).unwrap();
+    sim.set_request_faults(&id, Faults::default().non_json().times(1))
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     sim.approve(&id, None).unwrap();
     signed_in(&run.outcome().await);
@@ -233,7 +298,11 @@ async fn server_errors_and_non_json_are_transient() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_token_endpoint_never_gets_overlapping_polls() {
     let sim = sim_with(1, 300).await;
-    sim.set_faults(Faults::default().delay_ms(1500).on(&[sim::faults::Endpoint::Token]));
+    sim.set_faults(
+        Faults::default()
+            .delay_ms(1500)
+            .on(&[sim::faults::Endpoint::Token]),
+    );
     let mut run = start(demo_client(&sim), Who::UserId("ileya".into()));
     let (_, id) = run.waiting(&sim).await;
     tokio::time::sleep(Duration::from_millis(5500)).await;
@@ -242,7 +311,11 @@ async fn a_slow_token_endpoint_never_gets_overlapping_polls() {
     let r = sim.request(&id).unwrap();
     assert_eq!(r.slow_downs, 0);
     // Each poll is sent one interval after the previous answer: gap ≥ delay + interval.
-    assert!(r.min_poll_gap_ms.unwrap() >= 2400, "gap {:?}", r.min_poll_gap_ms);
+    assert!(
+        r.min_poll_gap_ms.unwrap() >= 2400,
+        "gap {:?}",
+        r.min_poll_gap_ms
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -250,7 +323,8 @@ async fn lost_success_means_start_again() {
     let sim = sim_with(1, 300).await;
     let mut run = start(demo_client(&sim), Who::UserId("ileya".into()));
     let (_, id) = run.waiting(&sim).await;
-    sim.set_request_faults(&id, Faults::default().drop_success()).unwrap();
+    sim.set_request_faults(&id, Faults::default().drop_success())
+        .unwrap();
     sim.approve(&id, None).unwrap();
     assert_eq!(run.outcome().await, Outcome::StartAgain);
 }
@@ -267,7 +341,11 @@ async fn token_fault(f: Faults) -> Outcome {
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_or_misaddressed_tokens_sign_nobody_in() {
     for (name, f, step) in [
-        ("wrong signature", Faults::default().wrong_signature(), "step 4"),
+        (
+            "wrong signature",
+            Faults::default().wrong_signature(),
+            "step 4",
+        ),
         ("wrong iss", Faults::default().wrong_iss(), "step 5"),
         ("wrong aud", Faults::default().wrong_aud(), "step 6"),
         ("expired", Faults::default().expired_id_token(), "step 7"),
@@ -290,11 +368,35 @@ async fn qr_flow_through_par_and_the_authorize_page() {
     let mut run = start(demo_client(&sim), Who::Qr);
     let (w, id) = run.waiting(&sim).await;
     let uri = w.authentication_uri.clone().unwrap();
-    assert!(uri.starts_with(&format!("{}/connect/authorize?", sim.authority())), "{uri}");
-    assert!(uri.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A") || uri.contains("request_uri=urn:ietf:params:oauth:request_uri:"));
+    assert!(
+        uri.starts_with(&format!("{}/connect/authorize?", sim.authority())),
+        "{uri}"
+    );
+    assert!(
+        uri.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A")
+            || uri.contains("request_uri=urn:ietf:params:oauth:request_uri:")
+    );
     let page = reqwest::get(&uri).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(sim.request(&id).unwrap().prompt_login);
     sim.approve(&id, Some("mette")).unwrap();
-    assert_eq!(signed_in(&run.outcome().await).name.as_deref(), Some("Mette Kjær Østergaard"));
+    assert_eq!(
+        signed_in(&run.outcome().await).name.as_deref(),
+        Some("Mette Kjær Østergaard")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mitid_error_code_reaches_the_session_as_its_own_outcome() {
+    let sim = sim_with(1, 300).await;
+    let mut run = start(demo_client(&sim), Who::UserId("ileya".into()));
+    let (_, id) = run.waiting(&sim).await;
+    sim.set_request_faults(&id, Faults::default().mitid_error("4001"))
+        .unwrap();
+    assert_eq!(
+        run.outcome().await,
+        Outcome::MitIdError {
+            status: "4001".into()
+        }
+    );
 }

@@ -113,6 +113,10 @@ struct Cli {
     #[arg(long, help_heading = "Faults")]
     fault_slow_down_storm: bool,
 
+    /// Fault: end each pending request with mitid_flex_app.mitid_error_CODE on its next poll.
+    #[arg(long, value_name = "CODE", help_heading = "Faults")]
+    fault_mitid_error: Option<String>,
+
     /// Let the faults affect only the first N responses.
     #[arg(long, value_name = "N", help_heading = "Faults")]
     fault_times: Option<u32>,
@@ -132,6 +136,7 @@ impl Cli {
             expired_id_token: self.fault_expired_id_token,
             rotated_key: self.fault_rotated_key,
             slow_down_storm: self.fault_slow_down_storm,
+            mitid_error: self.fault_mitid_error.clone(),
             times: self.fault_times,
         }
     }

@@ -8,7 +8,7 @@ use serde_json::json;
 #[derive(Debug)]
 pub(crate) struct BrokerError {
     status: StatusCode,
-    error: &'static str,
+    error: std::borrow::Cow<'static, str>,
     description: Option<String>,
 }
 
@@ -16,8 +16,16 @@ impl BrokerError {
     fn new(status: StatusCode, error: &'static str, description: Option<String>) -> Self {
         Self {
             status,
-            error,
+            error: error.into(),
             description,
+        }
+    }
+    /// `mitid_flex_app.mitid_error_{status}` from flex-app-ciba.md's poll table.
+    pub fn mitid(status_code: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: format!("mitid_flex_app.mitid_error_{status_code}").into(),
+            description: Some("MitID ended the flow with this status code".into()),
         }
     }
     pub fn bare(error: &'static str) -> Self {
@@ -62,8 +70,8 @@ impl BrokerError {
 impl IntoResponse for BrokerError {
     fn into_response(self) -> Response {
         let body = match &self.description {
-            Some(d) => json!({"error": self.error, "error_description": d}),
-            None => json!({"error": self.error}),
+            Some(d) => json!({"error": &*self.error, "error_description": d}),
+            None => json!({"error": &*self.error}),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

@@ -61,6 +61,8 @@ pub struct Faults {
     pub rotated_key: bool,
     /// Answer every poll of a pending request with `slow_down`, whatever the gap.
     pub slow_down_storm: bool,
+    /// End a pending request with `mitid_flex_app.mitid_error_{this}` on its next poll.
+    pub mitid_error: Option<String>,
     /// Affect this many responses, then stop. `None`: no limit.
     pub times: Option<u32>,
 }
@@ -142,6 +144,10 @@ impl Faults {
     }
     pub fn slow_down_storm(mut self) -> Self {
         self.slow_down_storm = true;
+        self
+    }
+    pub fn mitid_error(mut self, status_code: &str) -> Self {
+        self.mitid_error = Some(status_code.to_string());
         self
     }
     pub fn times(mut self, n: u32) -> Self {

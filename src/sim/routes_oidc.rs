@@ -241,7 +241,10 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
     }
     let effective = shared.effective_faults(Some(id));
     let storm = effective.as_ref().is_some_and(|(_, f)| f.slow_down_storm);
-    let outcome = shared.requests().poll(id, &client_id, storm);
+    let mitid_error = effective.as_ref().and_then(|(_, f)| f.mitid_error.clone());
+    let outcome = shared
+        .requests()
+        .poll(id, &client_id, storm, mitid_error.as_deref());
     let short = short_id(id);
     match outcome {
         PollOutcome::Pending => Err(BrokerError::bare("authorization_pending")),
@@ -251,6 +254,12 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
             }
             tracing::debug!(auth_req_id = %short, "slow_down");
             Err(BrokerError::bare("slow_down"))
+        }
+        PollOutcome::MitIdError(code) => {
+            if let Some((source, _)) = &effective {
+                shared.consume_faults(source);
+            }
+            Err(BrokerError::mitid(&code))
         }
         PollOutcome::Denied => Err(BrokerError::bad(
             "access_denied",

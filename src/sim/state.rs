@@ -71,6 +71,7 @@ pub(crate) enum PollOutcome {
     Denied,
     Expired,
     InvalidGrant(&'static str),
+    MitIdError(String),
     Success(Box<Grant>),
 }
 
@@ -224,7 +225,13 @@ impl Requests {
     }
 
     /// `storm`: the slow_down-storm fault is active for this poll.
-    pub fn poll(&mut self, id: &str, client_id: &str, storm: bool) -> PollOutcome {
+    pub fn poll(
+        &mut self,
+        id: &str,
+        client_id: &str,
+        storm: bool,
+        mitid_error: Option<&str>,
+    ) -> PollOutcome {
         let now = Instant::now();
         let Some(r) = self.get_mut(id) else {
             return PollOutcome::InvalidGrant("unknown auth_req_id");
@@ -263,6 +270,11 @@ impl Requests {
             return PollOutcome::SlowDown {
                 storm: storm && !too_soon,
             };
+        }
+        if let (Some(code), RequestStatus::Pending) = (mitid_error, r.status) {
+            r.delivered = true;
+            r.status = RequestStatus::Rejected;
+            return PollOutcome::MitIdError(code.to_string());
         }
         match r.status {
             RequestStatus::Collected | RequestStatus::Cancelled | RequestStatus::Expired => {
