@@ -11,7 +11,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mitid_flex_tv::ciba::{CibaClient, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding};
+use mitid_flex_tv::ciba::{
+    CibaClient, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding,
+};
 use mitid_flex_tv::config::{PP_DEMO_CLIENT_ID, PP_DEMO_CLIENT_SECRET};
 use mitid_flex_tv::session::{self, Outcome, SessionSettings, WaitPolicy, Who};
 use mitid_flex_tv::sim::{self, SimHandle, SimOptions};
@@ -20,7 +22,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 const INTERVAL: Duration = Duration::from_secs(1);
 
 async fn start_sim(opts: SimOptions) -> SimHandle {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     sim::serve(listener, opts).await.expect("simulator")
 }
 
@@ -39,8 +43,20 @@ async fn latency() {
     let mut all = Vec::new();
     for run in 0..20u64 {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mitid-flex-tv"))
-            .args(["signin", "--profile", "signaturgruppen-pp", "--issuer", &sim.authority()])
-            .args(["--kind", "uuid", "--identifier", "8a9856e0-f12d-4217-b320-c8a076be9320", "--json"])
+            .args([
+                "signin",
+                "--profile",
+                "signaturgruppen-pp",
+                "--issuer",
+                &sim.authority(),
+            ])
+            .args([
+                "--kind",
+                "uuid",
+                "--identifier",
+                "8a9856e0-f12d-4217-b320-c8a076be9320",
+                "--json",
+            ])
             .env("MITID_FLEX_TV_CONFIG", "/dev/null")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
@@ -50,8 +66,13 @@ async fn latency() {
             .expect("spawn signin");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let id = loop {
-            let newest = sim.requests().into_iter().max_by_key(|r| r.created_at_unix_ms);
-            if let Some(r) = newest.filter(|r| r.polls >= 1 && r.status == sim::state::RequestStatus::Pending) {
+            let newest = sim
+                .requests()
+                .into_iter()
+                .max_by_key(|r| r.created_at_unix_ms);
+            if let Some(r) =
+                newest.filter(|r| r.polls >= 1 && r.status == sim::state::RequestStatus::Pending)
+            {
                 break r.auth_req_id;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -60,7 +81,11 @@ async fn latency() {
         tokio::time::sleep(Duration::from_millis((run * 50) % 1000)).await;
         let approved = Instant::now();
         sim.approve(&id, None).expect("approve");
-        let line = lines.next_line().await.expect("read").expect("identity line");
+        let line = lines
+            .next_line()
+            .await
+            .expect("read")
+            .expect("identity line");
         let took = approved.elapsed();
         assert!(line.contains("Ileya Jensen"), "{line}");
         let status = child.wait().await.expect("exit");
@@ -81,7 +106,10 @@ async fn latency() {
 }
 
 async fn memory() {
-    let n: usize = std::env::var("MEMORY_SIGNINS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let n: usize = std::env::var("MEMORY_SIGNINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let sim = start_sim(SimOptions {
         auto_approve_after: Some(Duration::ZERO),
         ..SimOptions::with_timings(INTERVAL, Duration::from_secs(300))
@@ -117,7 +145,9 @@ async fn memory() {
             baseline = rss_kib();
         }
         let who = Who::UserId(["ileya", "soeren", "mette", "lukas", "aase"][i % 5].into());
-        let out = session::spawn(client.clone(), who, settings.clone(), |_| {}).finished().await;
+        let out = session::spawn(client.clone(), who, settings.clone(), |_| {})
+            .finished()
+            .await;
         assert!(matches!(out, Outcome::SignedIn(_)), "sign-in {i}: {out:?}");
     }
     let end = rss_kib();
@@ -130,9 +160,20 @@ async fn memory() {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let which = args.first().map(String::as_str).unwrap_or("all").to_string();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let which = args
+        .first()
+        .map(String::as_str)
+        .unwrap_or("all")
+        .to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         if which == "latency" || which == "all" {
             latency().await;

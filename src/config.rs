@@ -130,7 +130,10 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
@@ -210,7 +213,8 @@ fn secret_from_environment() -> Result<Option<String>, ConfigError> {
     if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
         let path = Path::new(&dir).join("client_secret");
         if path.exists() {
-            let s = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path, source })?;
+            let s = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Read { path, source })?;
             return Ok(Some(s.trim().to_string()));
         }
     }
@@ -235,27 +239,42 @@ impl Settings {
         env_secret: Option<String>,
     ) -> Result<Settings, ConfigError> {
         let profile = o.profile.or(f.profile).unwrap_or_default();
-        let issuer = o.issuer.clone().or(f.issuer.clone()).map(|s| s.trim_end_matches('/').to_string());
+        let issuer = o
+            .issuer
+            .clone()
+            .or(f.issuer.clone())
+            .map(|s| s.trim_end_matches('/').to_string());
         let issuer = match (profile, issuer) {
             (_, Some(i)) => Some(i),
             (ProfileName::Simulator, None) => None,
             (ProfileName::SignaturgruppenPp, None) => Some(PP_AUTHORITY.to_string()),
             (ProfileName::SignaturgruppenProd, None) => Some(PROD_AUTHORITY.to_string()),
             (ProfileName::Generic, None) => {
-                return Err(ConfigError::Invalid("profile generic needs an issuer (--issuer or issuer =)".into()));
+                return Err(ConfigError::Invalid(
+                    "profile generic needs an issuer (--issuer or issuer =)".into(),
+                ));
             }
         };
         if let Some(i) = &issuer {
             check_issuer_url(i)?;
         }
-        let demo_client = matches!(profile, ProfileName::Simulator | ProfileName::SignaturgruppenPp);
+        let demo_client = matches!(
+            profile,
+            ProfileName::Simulator | ProfileName::SignaturgruppenPp
+        );
         let client_id = o.client_id.clone().or(f.client_id.clone());
         let secret = env_secret.or(f.client_secret.clone());
         let (client_id, secret) = match (client_id, secret) {
             (Some(id), Some(s)) => (id, s),
             (None, None) if demo_client => (PP_DEMO_CLIENT_ID.into(), PP_DEMO_CLIENT_SECRET.into()),
-            (Some(id), None) if demo_client && id == PP_DEMO_CLIENT_ID => (id, PP_DEMO_CLIENT_SECRET.into()),
-            (None, _) => return Err(ConfigError::Invalid(format!("profile {profile:?} needs client_id"))),
+            (Some(id), None) if demo_client && id == PP_DEMO_CLIENT_ID => {
+                (id, PP_DEMO_CLIENT_SECRET.into())
+            }
+            (None, _) => {
+                return Err(ConfigError::Invalid(format!(
+                    "profile {profile:?} needs client_id"
+                )));
+            }
             (Some(_), None) => {
                 return Err(ConfigError::Invalid(format!(
                     "no client secret: set $CREDENTIALS_DIRECTORY/client_secret, {SECRET_ENV} or client_secret"
@@ -273,12 +292,17 @@ impl Settings {
             ));
         }
         let service_name = f.service_name.clone().unwrap_or_else(|| "TV".to_string());
-        let reference_template = f.reference_template.clone().unwrap_or_else(|| code::DEFAULT_TEMPLATE.to_string());
+        let reference_template = f
+            .reference_template
+            .clone()
+            .unwrap_or_else(|| code::DEFAULT_TEMPLATE.to_string());
         code::check_template(&reference_template, &service_name)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let client_ip = match f.client_ip.as_deref().map(str::trim) {
             None | Some("auto") => None,
-            Some(ip) => Some(ip.parse().map_err(|_| ConfigError::Invalid(format!("client_ip {ip:?} is not an IP address")))?),
+            Some(ip) => Some(ip.parse().map_err(|_| {
+                ConfigError::Invalid(format!("client_ip {ip:?} is not an IP address"))
+            })?),
         };
         if f.ui.remember_max > 50 {
             return Err(ConfigError::Invalid("ui.remember_max is at most 50".into()));
@@ -290,14 +314,20 @@ impl Settings {
             client_id,
             client_secret: ClientSecret::new(secret),
             client_auth: o.client_auth.or(f.client_auth).unwrap_or_default(),
-            scope: o.scope.clone().or(f.scope.clone()).unwrap_or_else(|| "openid mitid".into()),
+            scope: o
+                .scope
+                .clone()
+                .or(f.scope.clone())
+                .unwrap_or_else(|| "openid mitid".into()),
             kind,
             hint_encoding: o.hint_encoding.or(f.hint_encoding).unwrap_or_default(),
-            binding_message: f.binding_message.unwrap_or(if profile == ProfileName::Generic {
-                BindingMessage::Code
-            } else {
-                BindingMessage::ReferenceText
-            }),
+            binding_message: f
+                .binding_message
+                .unwrap_or(if profile == ProfileName::Generic {
+                    BindingMessage::Code
+                } else {
+                    BindingMessage::ReferenceText
+                }),
             action: f.action.or(Some(Action::LogOn)),
             service_name,
             reference_template,
@@ -305,7 +335,9 @@ impl Settings {
             ciba_nonce: f.ciba_nonce.unwrap_or(true),
             language: f.language.clone(),
             log_level: f.log_level.clone(),
-            request_timeout: Duration::from_secs(f.request_timeout_secs.unwrap_or(15).clamp(2, 120)),
+            request_timeout: Duration::from_secs(
+                f.request_timeout_secs.unwrap_or(15).clamp(2, 120),
+            ),
             ui: f.ui.clone(),
             handoff: f.handoff.clone(),
         })
@@ -350,7 +382,8 @@ impl Settings {
 
 /// TLS always, except to this machine (the simulator, a local test OP).
 fn check_issuer_url(issuer: &str) -> Result<(), ConfigError> {
-    let url = url::Url::parse(issuer).map_err(|e| ConfigError::Invalid(format!("issuer {issuer:?}: {e}")))?;
+    let url = url::Url::parse(issuer)
+        .map_err(|e| ConfigError::Invalid(format!("issuer {issuer:?}: {e}")))?;
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -368,7 +401,9 @@ fn check_issuer_url(issuer: &str) -> Result<(), ConfigError> {
                 )))
             }
         }
-        other => Err(ConfigError::Invalid(format!("issuer scheme {other} is not http(s)"))),
+        other => Err(ConfigError::Invalid(format!(
+            "issuer scheme {other} is not http(s)"
+        ))),
     }
 }
 
@@ -376,13 +411,19 @@ fn check_issuer_url(issuer: &str) -> Result<(), ConfigError> {
 /// the route). The broker wants the viewer's IP for its risk data.
 pub fn local_ip_towards(issuer: &str) -> IpAddr {
     let fallback = IpAddr::from([127, 0, 0, 1]);
-    let Ok(url) = url::Url::parse(issuer) else { return fallback };
-    let Some(host) = url.host_str() else { return fallback };
+    let Ok(url) = url::Url::parse(issuer) else {
+        return fallback;
+    };
+    let Some(host) = url.host_str() else {
+        return fallback;
+    };
     let port = url.port_or_known_default().unwrap_or(443);
     let target = std::net::ToSocketAddrs::to_socket_addrs(&(host.trim_matches(['[', ']']), port))
         .ok()
         .and_then(|mut a| a.next());
-    let Some(target) = target else { return fallback };
+    let Some(target) = target else {
+        return fallback;
+    };
     let bind: std::net::SocketAddr = if target.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {

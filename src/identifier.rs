@@ -31,8 +31,15 @@ pub fn parse(kind: IdentifierKind, input: &str) -> Result<Who, IdentifierError> 
             .map(|u| Who::Flex(FlexSubject::Uuid(u.hyphenated().to_string())))
             .map_err(|_| IdentifierError::Uuid),
         IdentifierKind::UserId => {
-            let ok = input.chars().all(|c| c.is_alphanumeric() || "-._@".contains(c)) && input.chars().count() <= 64;
-            if ok { Ok(Who::UserId(input.to_string())) } else { Err(IdentifierError::UserId) }
+            let ok = input
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-._@".contains(c))
+                && input.chars().count() <= 64;
+            if ok {
+                Ok(Who::UserId(input.to_string()))
+            } else {
+                Err(IdentifierError::UserId)
+            }
         }
     }
 }
@@ -45,7 +52,9 @@ pub fn parse_cpr(input: &str) -> Result<Cpr, IdentifierError> {
     if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(IdentifierError::CprLength);
     }
-    let n = |i: usize| u32::from(digits.as_bytes()[i] - b'0') * 10 + u32::from(digits.as_bytes()[i + 1] - b'0');
+    let n = |i: usize| {
+        u32::from(digits.as_bytes()[i] - b'0') * 10 + u32::from(digits.as_bytes()[i + 1] - b'0')
+    };
     let (day, month, yy) = (n(0), n(2), n(4));
     if !(1..=12).contains(&month) || day == 0 {
         return Err(IdentifierError::CprDate);
@@ -66,8 +75,16 @@ pub fn parse_cpr(input: &str) -> Result<Cpr, IdentifierError> {
 
 /// `DDMMÅÅ-XXXX` for display while typing (digits only in, dash after the sixth).
 pub fn format_cpr(digits: &str) -> String {
-    let d: String = digits.chars().filter(char::is_ascii_digit).take(10).collect();
-    if d.len() > 6 { format!("{}-{}", &d[..6], &d[6..]) } else { d }
+    let d: String = digits
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(10)
+        .collect();
+    if d.len() > 6 {
+        format!("{}-{}", &d[..6], &d[6..])
+    } else {
+        d
+    }
 }
 
 #[cfg(test)]
@@ -95,13 +112,22 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(parse(IdentifierKind::UserId, " ileya "), Ok(Who::UserId("ileya".into())));
-        assert_eq!(parse(IdentifierKind::UserId, "a b"), Err(IdentifierError::UserId));
+        assert_eq!(
+            parse(IdentifierKind::UserId, " ileya "),
+            Ok(Who::UserId("ileya".into()))
+        );
+        assert_eq!(
+            parse(IdentifierKind::UserId, "a b"),
+            Err(IdentifierError::UserId)
+        );
         assert!(matches!(
             parse(IdentifierKind::Uuid, "8A9856E0-F12D-4217-B320-C8A076BE9320"),
             Ok(Who::Flex(FlexSubject::Uuid(u))) if u == "8a9856e0-f12d-4217-b320-c8a076be9320"
         ));
-        assert_eq!(parse(IdentifierKind::Uuid, "8a98"), Err(IdentifierError::Uuid));
+        assert_eq!(
+            parse(IdentifierKind::Uuid, "8a98"),
+            Err(IdentifierError::Uuid)
+        );
         assert_eq!(parse(IdentifierKind::Cpr, ""), Err(IdentifierError::Empty));
     }
 }

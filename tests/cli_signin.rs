@@ -16,15 +16,21 @@ async fn sim_with(opts: SimOptions) -> SimHandle {
 
 fn signin(sim: &SimHandle, extra: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.args(["signin", "--profile", "signaturgruppen-pp", "--issuer", &sim.authority()])
-        .args(extra)
-        // Isolate from any config on the machine running the tests.
-        .env("MITID_FLEX_TV_CONFIG", "/dev/null")
-        .env_remove("MITID_FLEX_TV_CLIENT_SECRET")
-        .env_remove("CREDENTIALS_DIRECTORY")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args([
+        "signin",
+        "--profile",
+        "signaturgruppen-pp",
+        "--issuer",
+        &sim.authority(),
+    ])
+    .args(extra)
+    // Isolate from any config on the machine running the tests.
+    .env("MITID_FLEX_TV_CONFIG", "/dev/null")
+    .env_remove("MITID_FLEX_TV_CLIENT_SECRET")
+    .env_remove("CREDENTIALS_DIRECTORY")
+    .env("RUST_LOG", "info")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     c
 }
 
@@ -36,14 +42,27 @@ async fn approved_after_three_seconds_prints_the_identity_and_exits_0() {
     })
     .await;
     let started = Instant::now();
-    let out = signin(&sim, &["--kind", "uuid", "--identifier", "8a9856e0-f12d-4217-b320-c8a076be9320", "--json"])
-        .output()
-        .await
-        .unwrap();
+    let out = signin(
+        &sim,
+        &[
+            "--kind",
+            "uuid",
+            "--identifier",
+            "8a9856e0-f12d-4217-b320-c8a076be9320",
+            "--json",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "exactly one JSON object: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "exactly one JSON object: {stdout}"
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["name"], "Ileya Jensen");
     assert_eq!(v["uuid"], "8a9856e0-f12d-4217-b320-c8a076be9320");
@@ -60,7 +79,10 @@ async fn approved_after_three_seconds_prints_the_identity_and_exits_0() {
     let all = format!("{stdout}{stderr}");
     let id = &sim.requests()[0].auth_req_id;
     assert!(!all.contains(id.as_str()), "auth_req_id leaked");
-    assert!(!all.contains(mitid_flex_tv::config::PP_DEMO_CLIENT_SECRET), "secret leaked");
+    assert!(
+        !all.contains(mitid_flex_tv::config::PP_DEMO_CLIENT_SECRET),
+        "secret leaked"
+    );
     assert!(!all.contains("eyJ"), "a token leaked");
 }
 
@@ -72,24 +94,54 @@ async fn rejected_in_the_app_exits_3() {
         ..SimOptions::with_timings(Duration::from_secs(1), Duration::from_secs(300))
     })
     .await;
-    let out = signin(&sim, &["--kind", "cpr", "--identifier", "080436-1234"]).output().await.unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = signin(&sim, &["--kind", "cpr", "--identifier", "080436-1234"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expiry_exits_4() {
-    let sim = sim_with(SimOptions::with_timings(Duration::from_secs(1), Duration::from_secs(3))).await;
-    let out = signin(&sim, &["--kind", "user-id", "--identifier", "ileya"]).output().await.unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    let sim = sim_with(SimOptions::with_timings(
+        Duration::from_secs(1),
+        Duration::from_secs(3),
+    ))
+    .await;
+    let out = signin(&sim, &["--kind", "user-id", "--identifier", "ileya"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_user_exits_5_and_bad_input_exits_2() {
-    let sim = sim_with(SimOptions::with_timings(Duration::from_secs(1), Duration::from_secs(30))).await;
-    let out = signin(&sim, &["--kind", "user-id", "--identifier", "nobody"]).output().await.unwrap();
+    let sim = sim_with(SimOptions::with_timings(
+        Duration::from_secs(1),
+        Duration::from_secs(30),
+    ))
+    .await;
+    let out = signin(&sim, &["--kind", "user-id", "--identifier", "nobody"])
+        .output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(5));
-    let out = signin(&sim, &["--kind", "cpr", "--identifier", "320136-1234"]).output().await.unwrap();
+    let out = signin(&sim, &["--kind", "cpr", "--identifier", "320136-1234"])
+        .output()
+        .await
+        .unwrap();
     // Exit 2 comes from our own check; had it reached the broker it would be 5.
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DDMM"));
@@ -102,7 +154,13 @@ async fn unreachable_broker_exits_6() {
         l.local_addr().unwrap().port()
     };
     let out = Command::new(BIN)
-        .args(["signin", "--profile", "signaturgruppen-pp", "--issuer", &format!("http://127.0.0.1:{port}/op")])
+        .args([
+            "signin",
+            "--profile",
+            "signaturgruppen-pp",
+            "--issuer",
+            &format!("http://127.0.0.1:{port}/op"),
+        ])
         .args(["--identifier", "8a9856e0-f12d-4217-b320-c8a076be9320"])
         .env("MITID_FLEX_TV_CONFIG", "/dev/null")
         .output()
@@ -114,7 +172,15 @@ async fn unreachable_broker_exits_6() {
 #[tokio::test(flavor = "multi_thread")]
 async fn http_issuer_off_this_machine_is_refused() {
     let out = Command::new(BIN)
-        .args(["signin", "--profile", "generic", "--issuer", "http://op.example.com", "--client-id", "x"])
+        .args([
+            "signin",
+            "--profile",
+            "generic",
+            "--issuer",
+            "http://op.example.com",
+            "--client-id",
+            "x",
+        ])
         .args(["--identifier", "ileya"])
         .env("MITID_FLEX_TV_CONFIG", "/dev/null")
         .env("MITID_FLEX_TV_CLIENT_SECRET", "s")
@@ -127,17 +193,29 @@ async fn http_issuer_off_this_machine_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_while_waiting_cancels_at_the_broker_and_exits_130() {
-    let sim = sim_with(SimOptions::with_timings(Duration::from_secs(1), Duration::from_secs(300))).await;
-    let mut child = signin(&sim, &["--kind", "user-id", "--identifier", "ileya"]).spawn().unwrap();
+    let sim = sim_with(SimOptions::with_timings(
+        Duration::from_secs(1),
+        Duration::from_secs(300),
+    ))
+    .await;
+    let mut child = signin(&sim, &["--kind", "user-id", "--identifier", "ileya"])
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while sim.requests().first().is_none_or(|r| r.polls == 0) {
-        assert!(Instant::now() < deadline, "no request reached the simulator");
+        assert!(
+            Instant::now() < deadline,
+            "no request reached the simulator"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let pid = child.id().unwrap() as i32;
     // SAFETY: plain kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(status.code(), Some(130));
     let r = &sim.requests()[0];
     assert!(r.cancelled, "cancel not recorded");

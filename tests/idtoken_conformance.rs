@@ -43,16 +43,28 @@ impl Key {
     }
 
     fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string())
+        );
         let mut sig = vec![0u8; self.pair.public_modulus_len()];
         self.pair
-            .sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), input.as_bytes(), &mut sig)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
             .unwrap();
         format!("{input}.{}", B64.encode(sig))
     }
 
     fn rs256(&self, claims: &Value) -> String {
-        self.sign(&json!({"alg": "RS256", "kid": self.kid, "typ": "JWT"}), claims)
+        self.sign(
+            &json!({"alg": "RS256", "kid": self.kid, "typ": "JWT"}),
+            claims,
+        )
     }
 }
 
@@ -105,7 +117,9 @@ fn check(token: &str, set: &[Jwk]) -> Result<serde_json::Map<String, Value>, Cib
     let token = IdToken::new(token);
     let (alg, kid) = idtoken::header(&token, &allowed)?;
     let jwk = match kid {
-        Some(kid) => set.iter().find(|k| k.common.key_id.as_deref() == Some(kid.as_str())),
+        Some(kid) => set
+            .iter()
+            .find(|k| k.common.key_id.as_deref() == Some(kid.as_str())),
         None if set.len() == 1 => set.first(),
         None => None,
     };
@@ -172,7 +186,10 @@ fn invalid_signature() {
 fn signed_by_a_key_not_in_the_jwks_under_a_known_kid() {
     let published = Key::new("K1");
     let attacker = Key::new("K1");
-    assert_eq!(step_of(check(&attacker.rs256(&claims()), &[published.jwk()])), 4);
+    assert_eq!(
+        step_of(check(&attacker.rs256(&claims()), &[published.jwk()])),
+        4
+    );
 }
 
 #[test]
@@ -182,7 +199,13 @@ fn jku_jwk_and_x5u_headers_are_ignored() {
     let attacker = Key::new("K1");
     let header = json!({"alg": "RS256", "kid": "K1", "jku": "https://evil.example/jwks",
         "jwk": serde_json::to_value(attacker.jwk()).unwrap(), "x5u": "https://evil.example/cert"});
-    assert_eq!(step_of(check(&attacker.sign(&header, &claims()), &[published.jwk()])), 4);
+    assert_eq!(
+        step_of(check(
+            &attacker.sign(&header, &claims()),
+            &[published.jwk()]
+        )),
+        4
+    );
 }
 
 #[test]
@@ -195,7 +218,10 @@ fn invalid_iss() {
 #[test]
 fn missing_iss() {
     let k = Key::new("K1");
-    assert_eq!(step_of(check(&k.rs256(&without(claims(), "iss")), &[k.jwk()])), 5);
+    assert_eq!(
+        step_of(check(&k.rs256(&without(claims(), "iss")), &[k.jwk()])),
+        5
+    );
 }
 
 #[test]
@@ -208,13 +234,24 @@ fn invalid_aud() {
 #[test]
 fn missing_aud() {
     let k = Key::new("K1");
-    assert_eq!(step_of(check(&k.rs256(&without(claims(), "aud")), &[k.jwk()])), 6);
+    assert_eq!(
+        step_of(check(&k.rs256(&without(claims(), "aud")), &[k.jwk()])),
+        6
+    );
 }
 
 #[test]
 fn invalid_secondary_aud() {
     let k = Key::new("K1");
-    let c = with(with(claims(), "aud", json!([CLIENT, "https://untrusted.example"])), "azp", json!(CLIENT));
+    let c = with(
+        with(
+            claims(),
+            "aud",
+            json!([CLIENT, "https://untrusted.example"]),
+        ),
+        "azp",
+        json!(CLIENT),
+    );
     assert_eq!(step_of(check(&k.rs256(&c), &[k.jwk()])), 6);
 }
 
@@ -241,7 +278,14 @@ fn several_audiences_need_azp_to_be_us() {
     };
     let two = with(claims(), "aud", json!([CLIENT, "https://trusted.example"]));
     assert_eq!(step_of(run(&two)), 6, "no azp");
-    assert_eq!(step_of(run(&with(two.clone(), "azp", json!("https://trusted.example")))), 6);
+    assert_eq!(
+        step_of(run(&with(
+            two.clone(),
+            "azp",
+            json!("https://trusted.example")
+        ))),
+        6
+    );
     assert!(run(&with(two, "azp", json!(CLIENT))).is_ok());
 }
 
@@ -264,7 +308,10 @@ fn exp_within_the_allowed_skew_passes() {
 #[test]
 fn missing_exp() {
     let k = Key::new("K1");
-    assert_eq!(step_of(check(&k.rs256(&without(claims(), "exp")), &[k.jwk()])), 7);
+    assert_eq!(
+        step_of(check(&k.rs256(&without(claims(), "exp")), &[k.jwk()])),
+        7
+    );
 }
 
 #[test]
@@ -285,7 +332,11 @@ fn nbf_in_the_future() {
 #[test]
 fn invalid_athash() {
     let k = Key::new("K1");
-    let c = with(claims(), "at_hash", json!(left_half_hash(Algorithm::RS256, "another-token")));
+    let c = with(
+        claims(),
+        "at_hash",
+        json!(left_half_hash(Algorithm::RS256, "another-token")),
+    );
     assert_eq!(step_of(check(&k.rs256(&c), &[k.jwk()])), 9);
 }
 
@@ -306,8 +357,20 @@ fn idp_not_mitid() {
 #[test]
 fn ciba_nonce_must_echo() {
     let k = Key::new("K1");
-    assert_eq!(step_of(check(&k.rs256(&with(claims(), "ciba_nonce", json!("other"))), &[k.jwk()])), 11);
-    assert_eq!(step_of(check(&k.rs256(&without(claims(), "ciba_nonce")), &[k.jwk()])), 11);
+    assert_eq!(
+        step_of(check(
+            &k.rs256(&with(claims(), "ciba_nonce", json!("other"))),
+            &[k.jwk()]
+        )),
+        11
+    );
+    assert_eq!(
+        step_of(check(
+            &k.rs256(&without(claims(), "ciba_nonce")),
+            &[k.jwk()]
+        )),
+        11
+    );
 }
 
 #[test]
@@ -329,17 +392,38 @@ async fn signing_key_rotation() {
     let cache = JwksCache::new(Duration::from_secs(60));
     let fetch = || async {
         let n = fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let keys = if n == 0 { vec![old.jwk()] } else { vec![old.jwk(), new.jwk()] };
+        let keys = if n == 0 {
+            vec![old.jwk()]
+        } else {
+            vec![old.jwk(), new.jwk()]
+        };
         Ok(JwkSet { keys })
     };
     let kid_of = |k: KeyLookup<'_>| match k {
         KeyLookup::Found(jwk) => jwk.common.key_id.clone(),
         KeyLookup::Missing => None,
     };
-    assert_eq!(cache.with_key(Some("OLD"), fetch, kid_of).await.unwrap().as_deref(), Some("OLD"));
-    assert_eq!(cache.with_key(Some("NEW"), fetch, kid_of).await.unwrap().as_deref(), Some("NEW"));
+    assert_eq!(
+        cache
+            .with_key(Some("OLD"), fetch, kid_of)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("OLD")
+    );
+    assert_eq!(
+        cache
+            .with_key(Some("NEW"), fetch, kid_of)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("NEW")
+    );
     assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
     // A forged kid right after cannot force another fetch (rate limit).
-    assert_eq!(cache.with_key(Some("FORGED"), fetch, kid_of).await.unwrap(), None);
+    assert_eq!(
+        cache.with_key(Some("FORGED"), fetch, kid_of).await.unwrap(),
+        None
+    );
     assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

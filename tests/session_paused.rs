@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mitid_flex_tv::ciba::{
-    AuthReqId, CibaError, FlexSubject, IdToken, LoginHint, ParResponse, PollOutcome, Profile, StartResponse,
-    TokenResponse,
+    AuthReqId, CibaError, FlexSubject, IdToken, LoginHint, ParResponse, PollOutcome, Profile,
+    StartResponse, TokenResponse,
 };
 use mitid_flex_tv::session::{self, Backend, Outcome, SessionSettings, Update, WaitPolicy, Who};
 use tokio::time::Instant;
@@ -52,7 +52,10 @@ impl Fake {
     /// Seconds after start of each poll.
     fn poll_times(&self) -> Vec<f64> {
         let log = self.log.lock().unwrap();
-        log.polls.iter().map(|t| (*t - self.t0).as_secs_f64()).collect()
+        log.polls
+            .iter()
+            .map(|t| (*t - self.t0).as_secs_f64())
+            .collect()
     }
 }
 
@@ -69,10 +72,16 @@ fn invalid_grant() -> PollOutcome {
     PollOutcome::InvalidGrant
 }
 fn unavailable() -> PollOutcome {
-    PollOutcome::Unavailable { status: 503, retry_after: None }
+    PollOutcome::Unavailable {
+        status: 503,
+        retry_after: None,
+    }
 }
 fn unavailable_retry_after_20() -> PollOutcome {
-    PollOutcome::Unavailable { status: 503, retry_after: Some(Duration::from_secs(20)) }
+    PollOutcome::Unavailable {
+        status: 503,
+        retry_after: Some(Duration::from_secs(20)),
+    }
 }
 fn malformed() -> PollOutcome {
     PollOutcome::Malformed { status: 200 }
@@ -135,7 +144,11 @@ impl Backend for Fake {
         })
     }
 
-    async fn validate(&self, _t: &TokenResponse, _nonce: Option<&str>) -> Result<Profile, CibaError> {
+    async fn validate(
+        &self,
+        _t: &TokenResponse,
+        _nonce: Option<&str>,
+    ) -> Result<Profile, CibaError> {
         Ok(Profile {
             sub: "sub-1".into(),
             name: Some("Ileya Jensen".into()),
@@ -169,13 +182,17 @@ fn settings() -> SessionSettings {
 }
 
 fn uuid_subject() -> Who {
-    Who::Flex(FlexSubject::Uuid("8a9856e0-f12d-4217-b320-c8a076be9320".into()))
+    Who::Flex(FlexSubject::Uuid(
+        "8a9856e0-f12d-4217-b320-c8a076be9320".into(),
+    ))
 }
 
 async fn run(fake: &Arc<Fake>, who: Who) -> (Outcome, Vec<Update>) {
     let updates = Arc::new(Mutex::new(Vec::new()));
     let sink = updates.clone();
-    let handle = session::spawn(fake.clone(), who, settings(), move |u| sink.lock().unwrap().push(u));
+    let handle = session::spawn(fake.clone(), who, settings(), move |u| {
+        sink.lock().unwrap().push(u)
+    });
     let outcome = handle.finished().await;
     let updates = updates.lock().unwrap().clone();
     (outcome, updates)
@@ -183,15 +200,26 @@ async fn run(fake: &Arc<Fake>, who: Who) -> (Outcome, Vec<Update>) {
 
 #[tokio::test(start_paused = true)]
 async fn first_poll_waits_the_interval_and_then_every_interval() {
-    let fake = Fake::new(300, Some(3), vec![Reply::Ok(pending), Reply::Ok(pending), Reply::Ok(tokens)]);
+    let fake = Fake::new(
+        300,
+        Some(3),
+        vec![Reply::Ok(pending), Reply::Ok(pending), Reply::Ok(tokens)],
+    );
     let (outcome, _) = run(&fake, uuid_subject()).await;
-    assert!(matches!(outcome, Outcome::SignedIn(ref p) if p.name.as_deref() == Some("Ileya Jensen")));
+    assert!(
+        matches!(outcome, Outcome::SignedIn(ref p) if p.name.as_deref() == Some("Ileya Jensen"))
+    );
     assert_eq!(fake.poll_times(), vec![3.0, 6.0, 9.0]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn slow_down_adds_five_seconds_and_it_persists() {
-    let replies = vec![Reply::Ok(slow_down), Reply::Ok(pending), Reply::Ok(slow_down), Reply::Ok(denied)];
+    let replies = vec![
+        Reply::Ok(slow_down),
+        Reply::Ok(pending),
+        Reply::Ok(slow_down),
+        Reply::Ok(denied),
+    ];
     let fake = Fake::new(300, Some(3), replies);
     let (outcome, _) = run(&fake, uuid_subject()).await;
     assert_eq!(outcome, Outcome::Rejected);
@@ -227,12 +255,20 @@ async fn transport_5xx_and_non_json_back_off_then_reset_on_a_good_answer() {
             _ => None,
         })
         .collect();
-    assert_eq!(conn, vec![false, true], "one 'trouble' and one 'recovered' notice");
+    assert_eq!(
+        conn,
+        vec![false, true],
+        "one 'trouble' and one 'recovered' notice"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_and_clamped() {
-    let fake = Fake::new(300, Some(3), vec![Reply::Ok(unavailable_retry_after_20), Reply::Ok(denied)]);
+    let fake = Fake::new(
+        300,
+        Some(3),
+        vec![Reply::Ok(unavailable_retry_after_20), Reply::Ok(denied)],
+    );
     run(&fake, uuid_subject()).await;
     assert_eq!(fake.poll_times(), vec![3.0, 23.0]);
 }
@@ -245,15 +281,25 @@ async fn deadline_ends_the_wait_without_a_new_request() {
     assert_eq!(outcome, Outcome::Expired);
     assert_eq!(fake.poll_times(), vec![3.0, 6.0, 9.0]);
     assert_eq!(Instant::now() - started, Duration::from_secs(10));
-    assert_eq!(fake.log.lock().unwrap().hints.len(), 1, "never re-pushes by itself");
-    assert_eq!(fake.log.lock().unwrap().cancels, 0, "an expired request needs no cancel");
+    assert_eq!(
+        fake.log.lock().unwrap().hints.len(),
+        1,
+        "never re-pushes by itself"
+    );
+    assert_eq!(
+        fake.log.lock().unwrap().cancels,
+        0,
+        "an expired request needs no cancel"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn connection_trouble_until_the_deadline_is_no_connection() {
     let fake = Fake::new(20, Some(3), (0..10).map(|_| Reply::Transport).collect());
     let (outcome, _) = run(&fake, uuid_subject()).await;
-    assert!(matches!(outcome, Outcome::NoConnection { ref detail } if detail.contains("connection refused")));
+    assert!(
+        matches!(outcome, Outcome::NoConnection { ref detail } if detail.contains("connection refused"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -272,7 +318,11 @@ async fn a_slow_poll_is_never_overlapped() {
 
 #[tokio::test(start_paused = true)]
 async fn lost_success_means_start_again() {
-    let fake = Fake::new(300, Some(3), vec![Reply::Ok(pending), Reply::Ok(invalid_grant)]);
+    let fake = Fake::new(
+        300,
+        Some(3),
+        vec![Reply::Ok(pending), Reply::Ok(invalid_grant)],
+    );
     let (outcome, _) = run(&fake, uuid_subject()).await;
     assert_eq!(outcome, Outcome::StartAgain);
     assert_eq!(outcome.exit_code(), 6);
@@ -288,14 +338,22 @@ async fn cancel_while_waiting_calls_the_op_exactly_once() {
     let outcome = handle.finished().await;
     assert_eq!(outcome, Outcome::Cancelled);
     assert_eq!(fake.log.lock().unwrap().cancels, 1);
-    assert_eq!(fake.poll_times(), vec![3.0, 6.0], "no poll after the cancel");
+    assert_eq!(
+        fake.poll_times(),
+        vec![3.0, 6.0],
+        "no poll after the cancel"
+    );
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(fake.poll_times().len(), 2);
 }
 
 #[tokio::test(start_paused = true)]
 async fn cancel_during_an_in_flight_poll_stops_it_and_cancels_once() {
-    let fake = Fake::new(300, Some(3), vec![Reply::Slow(Duration::from_secs(30), pending)]);
+    let fake = Fake::new(
+        300,
+        Some(3),
+        vec![Reply::Slow(Duration::from_secs(30), pending)],
+    );
     let handle = session::spawn(fake.clone(), uuid_subject(), settings(), |_| {});
     tokio::time::sleep(Duration::from_secs(4)).await;
     handle.cancel();
@@ -337,13 +395,21 @@ async fn waiting_update_carries_the_reference_text_sent_to_the_phone() {
             _ => None,
         })
         .expect("a Waiting update");
-    assert_eq!(waiting.reference_text, format!("Log på Stue-TV · kode {}", waiting.code));
+    assert_eq!(
+        waiting.reference_text,
+        format!("Log på Stue-TV · kode {}", waiting.code)
+    );
     assert_eq!(waiting.expires_in, Duration::from_secs(300));
     let hints = &fake.log.lock().unwrap().hints;
-    let LoginHint::Flex(flex) = &hints[0] else { panic!("{hints:?}") };
+    let LoginHint::Flex(flex) = &hints[0] else {
+        panic!("{hints:?}")
+    };
     assert_eq!(flex.reference_text, waiting.reference_text);
     assert!(flex.ciba_nonce.is_some());
-    assert!(matches!(updates.last(), Some(Update::Finished(Outcome::Rejected))));
+    assert!(matches!(
+        updates.last(),
+        Some(Update::Finished(Outcome::Rejected))
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -360,7 +426,10 @@ async fn user_id_sends_the_code_as_binding_message() {
     let hints = &fake.log.lock().unwrap().hints;
     assert_eq!(
         hints[0],
-        LoginHint::Standard { user_id: "ileya".into(), binding_message: Some(code) }
+        LoginHint::Standard {
+            user_id: "ileya".into(),
+            binding_message: Some(code)
+        }
     );
 }
 
@@ -375,11 +444,20 @@ async fn qr_flow_shows_the_uri_and_uses_the_shorter_lifetime() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(w.authentication_uri.as_deref(), Some("https://op.example/op/connect/authorize?request_uri=x"));
+    assert_eq!(
+        w.authentication_uri.as_deref(),
+        Some("https://op.example/op/connect/authorize?request_uri=x")
+    );
     assert_eq!(w.expires_in, Duration::from_secs(300));
     assert!(w.reference_text.is_empty());
     let hints = &fake.log.lock().unwrap().hints;
-    assert_eq!(hints[0], LoginHint::BrokerOidc { idp_values: "mitid".into(), prompt_login: true });
+    assert_eq!(
+        hints[0],
+        LoginHint::BrokerOidc {
+            idp_values: "mitid".into(),
+            prompt_login: true
+        }
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -140,7 +140,11 @@ impl CibaClient {
         read_json("jwks", resp).await
     }
 
-    fn authed(&self, req: reqwest::RequestBuilder, form: &mut Vec<(&'static str, String)>) -> reqwest::RequestBuilder {
+    fn authed(
+        &self,
+        req: reqwest::RequestBuilder,
+        form: &mut Vec<(&'static str, String)>,
+    ) -> reqwest::RequestBuilder {
         match self.cfg.auth {
             ClientAuth::ClientSecretPost => {
                 form.push(("client_id", self.cfg.client_id.clone()));
@@ -149,9 +153,18 @@ impl CibaClient {
             }
             ClientAuth::ClientSecretBasic => {
                 // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let creds = format!("{}:{}", enc(&self.cfg.client_id), enc(self.cfg.client_secret.expose()));
-                let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(creds));
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let creds = format!(
+                    "{}:{}",
+                    enc(&self.cfg.client_id),
+                    enc(self.cfg.client_secret.expose())
+                );
+                let value = format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(creds)
+                );
                 req.header(reqwest::header::AUTHORIZATION, value)
             }
         }
@@ -167,7 +180,9 @@ impl CibaClient {
         if matches!(hint, LoginHint::Flex(_) | LoginHint::BrokerOidc { .. })
             && self.cfg.dialect != Dialect::Signaturgruppen
         {
-            return Err(CibaError::Unsupported("login_hint_token outside the Signaturgruppen profile"));
+            return Err(CibaError::Unsupported(
+                "login_hint_token outside the Signaturgruppen profile",
+            ));
         }
         let mut form = vec![
             ("grant_type", CIBA_GRANT.to_string()),
@@ -227,8 +242,13 @@ impl CibaClient {
         if self.cfg.dialect != Dialect::Signaturgruppen {
             return Err(CibaError::Unsupported("cancel"));
         }
-        let segment: String = url::form_urlencoded::byte_serialize(id.expose().as_bytes()).collect();
-        let url = format!("{}/api/v1/ciba/{}", self.cfg.issuer, segment.replace('+', "%20"));
+        let segment: String =
+            url::form_urlencoded::byte_serialize(id.expose().as_bytes()).collect();
+        let url = format!(
+            "{}/api/v1/ciba/{}",
+            self.cfg.issuer,
+            segment.replace('+', "%20")
+        );
         let resp = self
             .http
             .delete(url)

@@ -55,12 +55,16 @@ impl ProviderMetadata {
                 .iter()
                 .any(|m| m == "poll")
         {
-            return Err(CibaError::Discovery("the OP does not support CIBA poll mode".into()));
+            return Err(CibaError::Discovery(
+                "the OP does not support CIBA poll mode".into(),
+            ));
         }
         if !self.grant_types_supported.is_empty()
             && !self.grant_types_supported.iter().any(|g| g == CIBA_GRANT)
         {
-            return Err(CibaError::Discovery(format!("grant type {CIBA_GRANT} not offered")));
+            return Err(CibaError::Discovery(format!(
+                "grant type {CIBA_GRANT} not offered"
+            )));
         }
         if self.allowed_algs().is_empty() {
             return Err(CibaError::Discovery(
@@ -141,7 +145,10 @@ impl JwksCache {
                 .is_none_or(|t| t.elapsed() >= self.min_refetch);
             if allowed {
                 st.last_forced_refetch = Some(Instant::now());
-                tracing::info!(kid = kid.unwrap_or("<none>"), "unknown signing key; re-fetching JWKS");
+                tracing::info!(
+                    kid = kid.unwrap_or("<none>"),
+                    "unknown signing key; re-fetching JWKS"
+                );
                 st.keys = Some(fetch().await?);
             }
         }
@@ -194,8 +201,16 @@ mod tests {
 
     #[test]
     fn issuer_must_match_exactly() {
-        assert!(meta("https://op.example/op").check("https://op.example/op").is_ok());
-        assert!(meta("https://op.example/op/").check("https://op.example/op").is_err());
+        assert!(
+            meta("https://op.example/op")
+                .check("https://op.example/op")
+                .is_ok()
+        );
+        assert!(
+            meta("https://op.example/op/")
+                .check("https://op.example/op")
+                .is_err()
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ pub enum CibaError {
 
     /// No answer on the wire: DNS, connect, TLS, timeout.
     #[error("network error talking to {endpoint}: {detail}")]
-    Transport { endpoint: &'static str, detail: String },
+    Transport {
+        endpoint: &'static str,
+        detail: String,
+    },
 
     /// The OP answered, but not with what the protocol promises (non-JSON, missing fields).
     #[error("unexpected response from {endpoint} (HTTP {status}): {detail}")]
@@ -54,8 +57,8 @@ impl CibaError {
             source = s.source();
         }
         if endpoint == "cancel" {
-            detail = "request failed".to_string()
-                + if err.is_timeout() { " (timeout)" } else { "" };
+            detail =
+                "request failed".to_string() + if err.is_timeout() { " (timeout)" } else { "" };
         }
         CibaError::Transport { endpoint, detail }
     }

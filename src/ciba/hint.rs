@@ -70,12 +70,18 @@ pub enum LoginHint {
     /// Signaturgruppen MitID Flex app.
     Flex(FlexHint),
     /// Signaturgruppen CIBA + PAR (QR): the phone's browser does a normal MitID login.
-    BrokerOidc { idp_values: String, prompt_login: bool },
+    BrokerOidc {
+        idp_values: String,
+        prompt_login: bool,
+    },
 }
 
 impl LoginHint {
     /// The form fields to send to the backchannel authentication endpoint.
-    pub fn form_fields(&self, encoding: HintEncoding) -> Result<Vec<(&'static str, String)>, CibaError> {
+    pub fn form_fields(
+        &self,
+        encoding: HintEncoding,
+    ) -> Result<Vec<(&'static str, String)>, CibaError> {
         let token = match self {
             LoginHint::Standard {
                 user_id,
@@ -125,7 +131,9 @@ impl LoginHint {
 fn flex_token(flex: &FlexHint) -> Result<Value, CibaError> {
     let text = flex.reference_text.trim();
     if text.is_empty() {
-        return Err(CibaError::InvalidInput("referenceTextBody is required".into()));
+        return Err(CibaError::InvalidInput(
+            "referenceTextBody is required".into(),
+        ));
     }
     let chars = text.chars().count();
     if chars > MAX_REFERENCE_TEXT_CHARS {
@@ -203,16 +211,20 @@ mod tests {
         let hint = flex(FlexSubject::Cpr(Cpr::new("0804361234")), "x");
         let json_form = hint.form_fields(HintEncoding::Json).unwrap().remove(0).1;
         let b64 = hint.form_fields(HintEncoding::Base64).unwrap().remove(0).1;
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
         assert_eq!(String::from_utf8(decoded).unwrap(), json_form);
     }
 
     #[test]
     fn reference_text_limit_counts_characters_not_bytes() {
         let ok = "æ".repeat(130);
-        assert!(flex(FlexSubject::Uuid(uuid::Uuid::nil().to_string()), &ok)
-            .form_fields(HintEncoding::Json)
-            .is_ok());
+        assert!(
+            flex(FlexSubject::Uuid(uuid::Uuid::nil().to_string()), &ok)
+                .form_fields(HintEncoding::Json)
+                .is_ok()
+        );
         let too_long = "æ".repeat(131);
         let err = flex(FlexSubject::Uuid(uuid::Uuid::nil().to_string()), &too_long)
             .form_fields(HintEncoding::Json)
@@ -222,8 +234,16 @@ mod tests {
 
     #[test]
     fn bad_subjects_are_refused_before_sending() {
-        assert!(flex(FlexSubject::Uuid("nope".into()), "x").form_fields(HintEncoding::Json).is_err());
-        assert!(flex(FlexSubject::Cpr(Cpr::new("08043612")), "x").form_fields(HintEncoding::Json).is_err());
+        assert!(
+            flex(FlexSubject::Uuid("nope".into()), "x")
+                .form_fields(HintEncoding::Json)
+                .is_err()
+        );
+        assert!(
+            flex(FlexSubject::Cpr(Cpr::new("08043612")), "x")
+                .form_fields(HintEncoding::Json)
+                .is_err()
+        );
         let blank = LoginHint::Standard {
             user_id: "  ".into(),
             binding_message: None,
@@ -257,7 +277,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             fields,
-            vec![("login_hint", "ileya".to_string()), ("binding_message", "4821".to_string())]
+            vec![
+                ("login_hint", "ileya".to_string()),
+                ("binding_message", "4821".to_string())
+            ]
         );
     }
 }

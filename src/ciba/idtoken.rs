@@ -43,12 +43,18 @@ fn fail(step: u8, reason: impl Into<String>) -> CibaError {
 /// Step 1–2: read the header; the algorithm must be on the allow-list. Only `kid` picks
 /// the key: `jku`, `jwk` and `x5u` would let the token choose its own key, so they are
 /// never looked at.
-pub fn header(token: &IdToken, allowed_algs: &[String]) -> Result<(Algorithm, Option<String>), CibaError> {
+pub fn header(
+    token: &IdToken,
+    allowed_algs: &[String],
+) -> Result<(Algorithm, Option<String>), CibaError> {
     let header = jsonwebtoken::decode_header(token.expose())
         .map_err(|e| fail(1, format!("unreadable header or unsupported alg: {e}")))?;
     let alg = alg_name(header.alg);
     if !allowed_algs.iter().any(|a| a == alg) {
-        return Err(fail(2, format!("alg {alg} is not in the allow-list {allowed_algs:?}")));
+        return Err(fail(
+            2,
+            format!("alg {alg} is not in the allow-list {allowed_algs:?}"),
+        ));
     }
     Ok((header.alg, header.kid))
 }
@@ -65,7 +71,10 @@ pub fn validate(
     if let Some(key_alg) = &jwk.common.key_algorithm
         && format!("{key_alg:?}") != alg_name(alg)
     {
-        return Err(fail(3, format!("key is for {key_alg:?}, token says {}", alg_name(alg))));
+        return Err(fail(
+            3,
+            format!("key is for {key_alg:?}, token says {}", alg_name(alg)),
+        ));
     }
     let key = DecodingKey::from_jwk(jwk).map_err(|e| fail(3, format!("unusable JWK: {e}")))?;
 
@@ -134,7 +143,11 @@ pub fn validate(
     }
 
     // 8. sub must be there: it is the identity we hand on.
-    if claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err(fail(8, "sub is missing"));
     }
 
@@ -152,7 +165,10 @@ pub fn validate(
     if expect.signaturgruppen {
         let ty = claims.get("idtoken_type").and_then(Value::as_str);
         if ty != Some("ciba") {
-            return Err(fail(10, format!("idtoken_type is {ty:?}, expected \"ciba\"")));
+            return Err(fail(
+                10,
+                format!("idtoken_type is {ty:?}, expected \"ciba\""),
+            ));
         }
         let idp = claims.get("idp").and_then(Value::as_str);
         if idp != Some("mitid") {
@@ -197,8 +213,12 @@ pub fn alg_name(alg: Algorithm) -> &'static str {
 pub fn left_half_hash(alg: Algorithm, value: &str) -> String {
     use aws_lc_rs::digest;
     let algo = match alg {
-        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => &digest::SHA384,
-        Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 | Algorithm::EdDSA => &digest::SHA512,
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => {
+            &digest::SHA384
+        }
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 | Algorithm::EdDSA => {
+            &digest::SHA512
+        }
         _ => &digest::SHA256,
     };
     let d = digest::digest(algo, value.as_bytes());
@@ -215,7 +235,10 @@ mod tests {
         // OIDC Core appendix A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
         // has at_hash "77QmUPtjPfzWtF2AnpK9RQ" under RS256.
         assert_eq!(
-            left_half_hash(Algorithm::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            left_half_hash(
+                Algorithm::RS256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
     }

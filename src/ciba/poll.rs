@@ -36,25 +36,41 @@ pub enum PollOutcome {
     InvalidGrant,
     /// `invalid_request`, `invalid_client`, `unauthorized_client`, `unsupported_grant_type`…:
     /// our request or our registration is wrong; no retry will fix it.
-    Refused { code: String, description: Option<String> },
+    Refused {
+        code: String,
+        description: Option<String>,
+    },
     /// `transaction_failed` (CIBA Core §11): the OP gave up on the transaction.
     TransactionFailed,
     /// `mitid_flex_app.mitid_error_{status}`: MitID ended the flow with this status code.
-    MitId { status: String },
+    MitId {
+        status: String,
+    },
     /// An error code that no spec we follow defines. Treated as terminal: retrying blindly
     /// could push repeated requests to the viewer's phone.
-    Unknown { code: String, description: Option<String> },
+    Unknown {
+        code: String,
+        description: Option<String>,
+    },
     /// The OP (or a proxy) is temporarily unavailable: 5xx/429 without an OAuth error.
-    Unavailable { status: u16, retry_after: Option<Duration> },
+    Unavailable {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     /// A body we could not read as JSON, or a 200 without an ID token.
-    Malformed { status: u16 },
+    Malformed {
+        status: u16,
+    },
     Tokens(TokenResponse),
 }
 
 impl PollOutcome {
     /// Transient outcomes are retried with backoff until the deadline.
     pub fn is_transient(&self) -> bool {
-        matches!(self, PollOutcome::Unavailable { .. } | PollOutcome::Malformed { .. })
+        matches!(
+            self,
+            PollOutcome::Unavailable { .. } | PollOutcome::Malformed { .. }
+        )
     }
 }
 
@@ -112,7 +128,10 @@ fn from_error_code(code: String, description: Option<String>) -> PollOutcome {
         "expired_token" => PollOutcome::Expired,
         "invalid_grant" => PollOutcome::InvalidGrant,
         "transaction_failed" => PollOutcome::TransactionFailed,
-        "invalid_request" | "invalid_client" | "unauthorized_client" | "unsupported_grant_type"
+        "invalid_request"
+        | "invalid_client"
+        | "unauthorized_client"
+        | "unsupported_grant_type"
         | "invalid_scope" => PollOutcome::Refused { code, description },
         _ => match code.strip_prefix(MITID_ERROR_PREFIX) {
             Some(status) => PollOutcome::MitId {
@@ -133,26 +152,47 @@ mod tests {
 
     #[test]
     fn every_code_of_the_broker_poll_table_has_its_own_outcome() {
-        assert!(matches!(err(400, "authorization_pending"), PollOutcome::Pending));
+        assert!(matches!(
+            err(400, "authorization_pending"),
+            PollOutcome::Pending
+        ));
         assert!(matches!(err(400, "slow_down"), PollOutcome::SlowDown));
         assert!(matches!(err(400, "access_denied"), PollOutcome::Denied));
         assert!(matches!(err(400, "expired_token"), PollOutcome::Expired));
-        assert!(matches!(err(400, "invalid_grant"), PollOutcome::InvalidGrant));
-        assert!(matches!(err(400, "transaction_failed"), PollOutcome::TransactionFailed));
-        assert!(matches!(err(400, "invalid_request"), PollOutcome::Refused { .. }));
+        assert!(matches!(
+            err(400, "invalid_grant"),
+            PollOutcome::InvalidGrant
+        ));
+        assert!(matches!(
+            err(400, "transaction_failed"),
+            PollOutcome::TransactionFailed
+        ));
+        assert!(matches!(
+            err(400, "invalid_request"),
+            PollOutcome::Refused { .. }
+        ));
         match err(400, "mitid_flex_app.mitid_error_4001") {
             PollOutcome::MitId { status } => assert_eq!(status, "4001"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(err(400, "brand_new_code"), PollOutcome::Unknown { .. }));
+        assert!(matches!(
+            err(400, "brand_new_code"),
+            PollOutcome::Unknown { .. }
+        ));
     }
 
     #[test]
     fn the_error_field_wins_over_the_http_status() {
         // Some OPs send 401/503 with a CIBA error body; the body decides.
-        assert!(matches!(err(503, "authorization_pending"), PollOutcome::Pending));
+        assert!(matches!(
+            err(503, "authorization_pending"),
+            PollOutcome::Pending
+        ));
         assert!(matches!(err(200, "access_denied"), PollOutcome::Denied));
-        assert!(matches!(err(401, "invalid_client"), PollOutcome::Refused { .. }));
+        assert!(matches!(
+            err(401, "invalid_client"),
+            PollOutcome::Refused { .. }
+        ));
     }
 
     #[test]
@@ -166,7 +206,10 @@ mod tests {
         }
         assert!(matches!(
             classify(502, Some("Wed, 21 Oct 2015 07:28:00 GMT"), b""),
-            PollOutcome::Unavailable { retry_after: None, .. }
+            PollOutcome::Unavailable {
+                retry_after: None,
+                ..
+            }
         ));
     }
 
@@ -175,7 +218,10 @@ mod tests {
         let o = classify(400, None, b"<html>oops</html>");
         assert!(matches!(o, PollOutcome::Malformed { status: 400 }));
         assert!(o.is_transient());
-        assert!(matches!(classify(200, None, br#"{"access_token":"a"}"#), PollOutcome::Malformed { .. }));
+        assert!(matches!(
+            classify(200, None, br#"{"access_token":"a"}"#),
+            PollOutcome::Malformed { .. }
+        ));
     }
 
     #[test]

@@ -64,14 +64,19 @@ mod tests {
         assert_eq!(p.name.as_deref(), Some("Ileya Jensen"));
         assert_eq!(p.age, Some(88));
         assert_eq!(p.date_of_birth.as_deref(), Some("1936-04-08"));
-        assert_eq!(p.uuid.as_deref(), Some("eee4b272-6a33-40da-ab0b-5ce2abd42e78"));
+        assert_eq!(
+            p.uuid.as_deref(),
+            Some("eee4b272-6a33-40da-ab0b-5ce2abd42e78")
+        );
         assert_eq!(p.reference_text.as_deref(), Some("ostemawd :=)"));
     }
 
     #[test]
     fn falls_back_to_standard_claims() {
-        let claims: Map<String, Value> =
-            serde_json::from_str(r#"{"iss":"i","sub":"s","name":"Søren Ø","birthdate":"2010-01-02"}"#).unwrap();
+        let claims: Map<String, Value> = serde_json::from_str(
+            r#"{"iss":"i","sub":"s","name":"Søren Ø","birthdate":"2010-01-02"}"#,
+        )
+        .unwrap();
         let p = Profile::from_claims(&claims);
         assert_eq!(p.name.as_deref(), Some("Søren Ø"));
         assert_eq!(p.date_of_birth.as_deref(), Some("2010-01-02"));

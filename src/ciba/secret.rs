@@ -55,7 +55,10 @@ impl AuthReqId {
     /// A short, non-reversible tag to correlate log lines of one request.
     pub fn log_tag(&self) -> String {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
-        digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
+        digest.as_ref()[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 

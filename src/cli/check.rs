@@ -6,14 +6,28 @@ use mitid_flex_tv::config::Settings;
 use super::{Common, EXIT_BROKER, EXIT_CONFIG, embedded};
 
 pub fn run(common: &Common, settings: Settings) -> i32 {
-    println!("config file:    {}", settings.source.as_ref().map_or("(none: built-in defaults)".into(), |p| p.display().to_string()));
+    println!(
+        "config file:    {}",
+        settings
+            .source
+            .as_ref()
+            .map_or("(none: built-in defaults)".into(), |p| p
+                .display()
+                .to_string())
+    );
     println!("profile:        {:?}", settings.profile);
     println!("client_id:      {}", settings.client_id);
-    println!("client secret:  set ({} characters)", settings.client_secret.expose().chars().count());
+    println!(
+        "client secret:  set ({} characters)",
+        settings.client_secret.expose().chars().count()
+    );
     println!("client auth:    {:?}", settings.client_auth);
     println!("identifier:     {:?}", settings.kind);
     println!("scope:          {}", settings.scope);
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tokio: {e}");
@@ -44,15 +58,27 @@ pub fn run(common: &Common, settings: Settings) -> i32 {
             }
         };
         println!("discovery:      ok");
-        println!("  ciba endpoint:  {}", meta.backchannel_authentication_endpoint.as_deref().unwrap_or("-"));
+        println!(
+            "  ciba endpoint:  {}",
+            meta.backchannel_authentication_endpoint
+                .as_deref()
+                .unwrap_or("-")
+        );
         println!("  token endpoint: {}", meta.token_endpoint);
-        println!("  delivery modes: {:?}", meta.backchannel_token_delivery_modes_supported);
+        println!(
+            "  delivery modes: {:?}",
+            meta.backchannel_token_delivery_modes_supported
+        );
         println!("  ID token algs we accept: {:?}", meta.allowed_algs());
         match client.fetch_jwks().await {
             Ok(set) => {
                 println!("jwks:           {} key(s)", set.keys.len());
                 for k in &set.keys {
-                    println!("  kid {}  alg {:?}", k.common.key_id.as_deref().unwrap_or("-"), k.common.key_algorithm);
+                    println!(
+                        "  kid {}  alg {:?}",
+                        k.common.key_id.as_deref().unwrap_or("-"),
+                        k.common.key_algorithm
+                    );
                 }
                 0
             }

@@ -7,7 +7,10 @@ use mitid_flex_tv::sim::{self, SimHandle, SimOptions};
 
 /// Starts the embedded simulator when the settings ask for it (no issuer on the simulator
 /// profile) and returns the issuer to talk to.
-pub async fn issuer_for(settings: &Settings, approve_after: Option<u64>) -> Result<(String, Option<SimHandle>), String> {
+pub async fn issuer_for(
+    settings: &Settings,
+    approve_after: Option<u64>,
+) -> Result<(String, Option<SimHandle>), String> {
     if let Some(issuer) = &settings.issuer {
         return Ok((issuer.clone(), None));
     }
@@ -16,7 +19,8 @@ pub async fn issuer_for(settings: &Settings, approve_after: Option<u64>) -> Resu
         .map_err(|e| format!("cannot open a loopback port for the simulator: {e}"))?;
     let options = SimOptions {
         auto_approve_after: approve_after.map(Duration::from_secs),
-        data_dir: directories::ProjectDirs::from("", "", "mitid-flex-tv").map(|d| d.data_dir().join("simulator")),
+        data_dir: directories::ProjectDirs::from("", "", "mitid-flex-tv")
+            .map(|d| d.data_dir().join("simulator")),
         ..SimOptions::default()
     };
     let handle = sim::serve(listener, options)

@@ -46,12 +46,21 @@ pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
     };
     let who = if args.qr {
         if settings.dialect() != Dialect::Signaturgruppen {
-            eprintln!("{}", lang.pick("QR-login kræver en Signaturgruppen-profil.", "QR sign-in needs a Signaturgruppen profile."));
+            eprintln!(
+                "{}",
+                lang.pick(
+                    "QR-login kræver en Signaturgruppen-profil.",
+                    "QR sign-in needs a Signaturgruppen profile."
+                )
+            );
             return EXIT_CONFIG;
         }
         Who::Qr
     } else {
-        match identifier::parse(settings.kind, args.identifier.as_deref().unwrap_or_default()) {
+        match identifier::parse(
+            settings.kind,
+            args.identifier.as_deref().unwrap_or_default(),
+        ) {
             Ok(w) => w,
             Err(e) => {
                 eprintln!("{}: {e}", lang.pick("Ugyldigt ID", "Invalid identifier"));
@@ -59,7 +68,11 @@ pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
             }
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tokio: {e}");
@@ -69,7 +82,13 @@ pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
     rt.block_on(signin(common, args, settings, who, &lang))
 }
 
-async fn signin(common: &Common, args: &SigninArgs, settings: Settings, who: Who, lang: &Lang) -> i32 {
+async fn signin(
+    common: &Common,
+    args: &SigninArgs,
+    settings: Settings,
+    who: Who,
+    lang: &Lang,
+) -> i32 {
     let (issuer, sim) = match embedded::issuer_for(&settings, common.sim_approve_after).await {
         Ok(v) => v,
         Err(e) => {
@@ -80,7 +99,10 @@ async fn signin(common: &Common, args: &SigninArgs, settings: Settings, who: Who
     if let Some(sim) = &sim {
         eprintln!(
             "{} {}",
-            lang.pick("Offline simulator. Godkend på den simulerede telefon:", "Offline simulator. Approve on the simulated phone:"),
+            lang.pick(
+                "Offline simulator. Godkend på den simulerede telefon:",
+                "Offline simulator. Approve on the simulated phone:"
+            ),
             sim.phone_url()
         );
     }
@@ -92,10 +114,18 @@ async fn signin(common: &Common, args: &SigninArgs, settings: Settings, who: Who
         }
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = session::spawn(Arc::new(client), who, settings.session_settings(&issuer), move |u| {
-        let _ = tx.send(u);
-    });
-    let (mut sigint, mut sigterm) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+    let handle = session::spawn(
+        Arc::new(client),
+        who,
+        settings.session_settings(&issuer),
+        move |u| {
+            let _ = tx.send(u);
+        },
+    );
+    let (mut sigint, mut sigterm) = match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
         (Ok(i), Ok(t)) => (i, t),
         _ => {
             handle.cancel();
@@ -146,12 +176,25 @@ async fn signin(common: &Common, args: &SigninArgs, settings: Settings, who: Who
         println!("{identity}");
     } else {
         let s = |k: &str| identity[k].as_str().unwrap_or("-").to_string();
-        println!("name: {}\nuuid: {}\ndate_of_birth: {}\nage: {}\nsub: {}\nissuer: {}",
-            s("name"), s("uuid"), s("date_of_birth"), identity["age"], s("sub"), s("issuer"));
+        println!(
+            "name: {}\nuuid: {}\ndate_of_birth: {}\nage: {}\nsub: {}\nissuer: {}",
+            s("name"),
+            s("uuid"),
+            s("date_of_birth"),
+            identity["age"],
+            s("sub"),
+            s("issuer")
+        );
     }
     if let Err(e) = handoff::deliver(&settings.handoff, &identity).await {
         tracing::error!(error = %e, "hand-off failed");
-        eprintln!("{}: {e}", lang.pick("Logget ind, men overdragelsen fejlede", "Signed in, but the hand-off failed"));
+        eprintln!(
+            "{}: {e}",
+            lang.pick(
+                "Logget ind, men overdragelsen fejlede",
+                "Signed in, but the hand-off failed"
+            )
+        );
         return EXIT_BROKER;
     }
     drop(sim);
@@ -161,7 +204,13 @@ async fn signin(common: &Common, args: &SigninArgs, settings: Settings, who: Who
 fn print_waiting(w: &session::Waiting, lang: &Lang) {
     let mins = w.expires_in.as_secs() / 60;
     if let Some(uri) = &w.authentication_uri {
-        eprintln!("{}", lang.pick("Scan QR-koden med din telefon og log på med MitID:", "Scan the QR code with your phone and sign in with MitID:"));
+        eprintln!(
+            "{}",
+            lang.pick(
+                "Scan QR-koden med din telefon og log på med MitID:",
+                "Scan the QR code with your phone and sign in with MitID:"
+            )
+        );
         match qr::matrix(uri) {
             Ok(m) => eprintln!("{}", qr::to_terminal(&m)),
             Err(e) => eprintln!("(QR: {e})"),
@@ -170,26 +219,75 @@ fn print_waiting(w: &session::Waiting, lang: &Lang) {
     } else {
         eprintln!(
             "{}\n\n    {}\n",
-            lang.pick("Godkend i MitID-appen. Tjek at den viser:", "Approve in the MitID app. Check that it shows:"),
+            lang.pick(
+                "Godkend i MitID-appen. Tjek at den viser:",
+                "Approve in the MitID app. Check that it shows:"
+            ),
             w.reference_text
         );
     }
-    eprintln!("{} {mins} min.", lang.pick("Anmodningen udløber om", "The request expires in"));
+    eprintln!(
+        "{} {mins} min.",
+        lang.pick("Anmodningen udløber om", "The request expires in")
+    );
 }
 
 fn report(outcome: &Outcome, lang: &Lang) -> i32 {
     let text = match outcome {
-        Outcome::SignedIn(_) => lang.pick("Du er logget ind.", "You are signed in.").to_string(),
-        Outcome::Rejected => lang.pick("Afvist i MitID-appen.", "Rejected in the MitID app.").to_string(),
-        Outcome::Expired => lang.pick("Tiden løb ud. Start igen.", "Time ran out. Start again.").to_string(),
-        Outcome::UnknownUser => lang.pick("MitID kender ikke denne bruger.", "MitID does not know this user.").to_string(),
-        Outcome::StartAgain => lang.pick("Svaret gik tabt. Start igen.", "The answer was lost. Start again.").to_string(),
+        Outcome::SignedIn(_) => lang
+            .pick("Du er logget ind.", "You are signed in.")
+            .to_string(),
+        Outcome::Rejected => lang
+            .pick("Afvist i MitID-appen.", "Rejected in the MitID app.")
+            .to_string(),
+        Outcome::Expired => lang
+            .pick("Tiden løb ud. Start igen.", "Time ran out. Start again.")
+            .to_string(),
+        Outcome::UnknownUser => lang
+            .pick(
+                "MitID kender ikke denne bruger.",
+                "MitID does not know this user.",
+            )
+            .to_string(),
+        Outcome::StartAgain => lang
+            .pick(
+                "Svaret gik tabt. Start igen.",
+                "The answer was lost. Start again.",
+            )
+            .to_string(),
         Outcome::Cancelled => lang.pick("Annulleret.", "Cancelled.").to_string(),
-        Outcome::NoConnection { detail } => format!("{} ({detail})", lang.pick("Ingen forbindelse til MitID-broker.", "No connection to the MitID broker.")),
-        Outcome::ConfigRefused { detail } => format!("{} ({detail})", lang.pick("Brokeren afviste konfigurationen.", "The broker refused the configuration.")),
-        Outcome::TokenRejected { detail } => format!("{} ({detail})", lang.pick("ID-token afvist; ingen er logget ind.", "ID token rejected; nobody is signed in.")),
-        Outcome::MitIdError { status } => format!("{} {status}.", lang.pick("MitID stoppede login med kode", "MitID stopped the sign-in with code")),
-        Outcome::Failed { detail } => format!("{} ({detail})", lang.pick("Login mislykkedes.", "Sign-in failed.")),
+        Outcome::NoConnection { detail } => format!(
+            "{} ({detail})",
+            lang.pick(
+                "Ingen forbindelse til MitID-broker.",
+                "No connection to the MitID broker."
+            )
+        ),
+        Outcome::ConfigRefused { detail } => format!(
+            "{} ({detail})",
+            lang.pick(
+                "Brokeren afviste konfigurationen.",
+                "The broker refused the configuration."
+            )
+        ),
+        Outcome::TokenRejected { detail } => format!(
+            "{} ({detail})",
+            lang.pick(
+                "ID-token afvist; ingen er logget ind.",
+                "ID token rejected; nobody is signed in."
+            )
+        ),
+        Outcome::MitIdError { status } => format!(
+            "{} {status}.",
+            lang.pick(
+                "MitID stoppede login med kode",
+                "MitID stopped the sign-in with code"
+            )
+        ),
+        Outcome::Failed { detail } => format!(
+            "{} ({detail})",
+            lang.pick("Login mislykkedes.", "Sign-in failed.")
+        ),
     };
     eprintln!("{text}");
     outcome.exit_code()

@@ -5,13 +5,22 @@
 use std::future::Future;
 use std::time::SystemTime;
 
-use crate::ciba::{AuthReqId, CibaClient, CibaError, Dialect, LoginHint, ParResponse, PollOutcome, Profile, StartResponse, TokenResponse};
+use crate::ciba::{
+    AuthReqId, CibaClient, CibaError, Dialect, LoginHint, ParResponse, PollOutcome, Profile,
+    StartResponse, TokenResponse,
+};
 
 pub trait Backend: Send + Sync + 'static {
-    fn start(&self, hint: &LoginHint) -> impl Future<Output = Result<StartResponse, CibaError>> + Send;
+    fn start(
+        &self,
+        hint: &LoginHint,
+    ) -> impl Future<Output = Result<StartResponse, CibaError>> + Send;
     fn poll(&self, id: &AuthReqId) -> impl Future<Output = Result<PollOutcome, CibaError>> + Send;
     fn cancel(&self, id: &AuthReqId) -> impl Future<Output = Result<(), CibaError>> + Send;
-    fn init_auth(&self, id: &AuthReqId) -> impl Future<Output = Result<ParResponse, CibaError>> + Send;
+    fn init_auth(
+        &self,
+        id: &AuthReqId,
+    ) -> impl Future<Output = Result<ParResponse, CibaError>> + Send;
     fn validate(
         &self,
         tokens: &TokenResponse,
@@ -36,7 +45,11 @@ impl Backend for CibaClient {
     async fn init_auth(&self, id: &AuthReqId) -> Result<ParResponse, CibaError> {
         CibaClient::init_auth(self, id).await
     }
-    async fn validate(&self, tokens: &TokenResponse, ciba_nonce: Option<&str>) -> Result<Profile, CibaError> {
+    async fn validate(
+        &self,
+        tokens: &TokenResponse,
+        ciba_nonce: Option<&str>,
+    ) -> Result<Profile, CibaError> {
         CibaClient::validate(self, tokens, ciba_nonce, SystemTime::now()).await
     }
     fn can_cancel(&self) -> bool {

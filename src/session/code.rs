@@ -11,7 +11,9 @@ pub const DEFAULT_TEMPLATE: &str = "Log på {service} · kode {code}";
 pub enum TemplateError {
     #[error("reference_template must contain {{code}}")]
     NoCode,
-    #[error("the reference text would be {0} characters; the broker allows {MAX_REFERENCE_TEXT_CHARS}")]
+    #[error(
+        "the reference text would be {0} characters; the broker allows {MAX_REFERENCE_TEXT_CHARS}"
+    )]
     TooLong(usize),
     #[error("the system random generator failed")]
     Rng,
@@ -45,7 +47,9 @@ pub fn check_template(template: &str, service: &str) -> Result<(), TemplateError
 }
 
 pub fn render(template: &str, service: &str, code: &str) -> String {
-    template.replace("{service}", service).replace("{code}", code)
+    template
+        .replace("{service}", service)
+        .replace("{code}", code)
 }
 
 #[cfg(test)]
@@ -54,23 +58,36 @@ mod tests {
 
     #[test]
     fn danish_default_renders_as_designed() {
-        assert_eq!(render(DEFAULT_TEMPLATE, "Stue-TV", "4821"), "Log på Stue-TV · kode 4821");
+        assert_eq!(
+            render(DEFAULT_TEMPLATE, "Stue-TV", "4821"),
+            "Log på Stue-TV · kode 4821"
+        );
     }
 
     #[test]
     fn codes_are_four_digits_and_vary() {
         let codes: std::collections::HashSet<String> =
             (0..200).map(|_| verification_code().unwrap()).collect();
-        assert!(codes.iter().all(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit())));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()))
+        );
         // 200 draws from 10,000 values: fewer than 150 distinct would mean a broken source.
         assert!(codes.len() > 150, "only {} distinct codes", codes.len());
     }
 
     #[test]
     fn template_rules() {
-        assert_eq!(check_template("Log på {service}", "TV"), Err(TemplateError::NoCode));
+        assert_eq!(
+            check_template("Log på {service}", "TV"),
+            Err(TemplateError::NoCode)
+        );
         let long = format!("{} {{code}}", "x".repeat(130));
-        assert!(matches!(check_template(&long, "TV"), Err(TemplateError::TooLong(_))));
+        assert!(matches!(
+            check_template(&long, "TV"),
+            Err(TemplateError::TooLong(_))
+        ));
         assert!(check_template(DEFAULT_TEMPLATE, "Stue-TV").is_ok());
     }
 }

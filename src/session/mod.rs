@@ -67,7 +67,9 @@ pub enum Update {
     Starting,
     Waiting(Waiting),
     /// Polls are failing (`ok == false`) or work again. The request is still alive.
-    Connection { ok: bool },
+    Connection {
+        ok: bool,
+    },
     Finished(Outcome),
 }
 
@@ -85,15 +87,25 @@ pub enum Outcome {
     /// The viewer (or the app's exit) cancelled; the OP was told once.
     Cancelled,
     /// The OP could not be reached, or only answered with server errors, until the deadline.
-    NoConnection { detail: String },
+    NoConnection {
+        detail: String,
+    },
     /// The OP refused our configuration (client, scope, request parameters).
-    ConfigRefused { detail: String },
+    ConfigRefused {
+        detail: String,
+    },
     /// The ID token did not validate; nobody is signed in.
-    TokenRejected { detail: String },
+    TokenRejected {
+        detail: String,
+    },
     /// MitID ended the flow with this status code.
-    MitIdError { status: String },
+    MitIdError {
+        status: String,
+    },
     /// `transaction_failed` or an error code no spec defines.
-    Failed { detail: String },
+    Failed {
+        detail: String,
+    },
 }
 
 impl Outcome {
@@ -117,7 +129,11 @@ impl Outcome {
 
 /// The identity handed to the operator's middleware and printed by `signin`
 /// (documented in packaging/README.md). `reference_text` is what the viewer approved.
-pub fn identity_json(profile: &Profile, reference_text: &str, signed_in_at: std::time::SystemTime) -> serde_json::Value {
+pub fn identity_json(
+    profile: &Profile,
+    reference_text: &str,
+    signed_in_at: std::time::SystemTime,
+) -> serde_json::Value {
     let at = time::OffsetDateTime::from(signed_in_at)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();

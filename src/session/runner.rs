@@ -89,10 +89,16 @@ pub async fn run<B: Backend>(
 ) -> Outcome {
     let code = match verification_code() {
         Ok(c) => c,
-        Err(e) => return Outcome::Failed { detail: e.to_string() },
+        Err(e) => {
+            return Outcome::Failed {
+                detail: e.to_string(),
+            };
+        }
     };
     let reference_text = render(&s.reference_template, &s.service_name, &code);
-    let nonce = s.ciba_nonce.then(|| uuid::Uuid::new_v4().simple().to_string());
+    let nonce = s
+        .ciba_nonce
+        .then(|| uuid::Uuid::new_v4().simple().to_string());
     let is_qr = matches!(who, Who::Qr);
     let hint = match who {
         Who::Flex(subject) => LoginHint::Flex(FlexHint {
@@ -176,13 +182,19 @@ pub async fn run<B: Backend>(
             Step::Deadline => {
                 tracing::info!(req = %id.log_tag(), "request lifetime over");
                 return if sched.in_trouble() {
-                    Outcome::NoConnection { detail: last_trouble }
+                    Outcome::NoConnection {
+                        detail: last_trouble,
+                    }
                 } else {
                     Outcome::Expired
                 };
             }
             // Unreachable in this loop, which awaits each poll before asking again.
-            Step::AwaitAnswer => return Outcome::Failed { detail: "poll overlap".into() },
+            Step::AwaitAnswer => {
+                return Outcome::Failed {
+                    detail: "poll overlap".into(),
+                };
+            }
             Step::Poll => {
                 sched.poll_sent();
                 let answer = tokio::select! {
@@ -201,12 +213,16 @@ pub async fn run<B: Backend>(
                         tracing::warn!(req = %id.log_tag(), "OP asked us to slow down");
                         Some(Answer::SlowDown)
                     }
-                    Ok(PollOutcome::Unavailable { status, retry_after }) => {
+                    Ok(PollOutcome::Unavailable {
+                        status,
+                        retry_after,
+                    }) => {
                         last_trouble = format!("HTTP {status} from the token endpoint");
                         Some(Answer::Transient { retry_after })
                     }
                     Ok(PollOutcome::Malformed { status }) => {
-                        last_trouble = format!("unreadable answer (HTTP {status}) from the token endpoint");
+                        last_trouble =
+                            format!("unreadable answer (HTTP {status}) from the token endpoint");
                         Some(Answer::Transient { retry_after: None })
                     }
                     Ok(done) => return finish(backend, &id, done, nonce.as_deref()).await,
@@ -218,7 +234,9 @@ pub async fn run<B: Backend>(
                         if sched.in_trouble() {
                             tracing::warn!(req = %id.log_tag(), detail = %last_trouble, "polling trouble; retrying with backoff");
                         }
-                        on_update(Update::Connection { ok: !sched.in_trouble() });
+                        on_update(Update::Connection {
+                            ok: !sched.in_trouble(),
+                        });
                     }
                 }
             }
@@ -226,14 +244,21 @@ pub async fn run<B: Backend>(
     }
 }
 
-async fn finish<B: Backend>(backend: &B, id: &AuthReqId, done: PollOutcome, nonce: Option<&str>) -> Outcome {
+async fn finish<B: Backend>(
+    backend: &B,
+    id: &AuthReqId,
+    done: PollOutcome,
+    nonce: Option<&str>,
+) -> Outcome {
     let tag = id.log_tag();
     let outcome = match done {
         PollOutcome::Tokens(tokens) => match backend.validate(&tokens, nonce).await {
             Ok(profile) => Outcome::SignedIn(profile),
             Err(e) => {
                 tracing::error!(req = %tag, error = %e, "ID token rejected");
-                Outcome::TokenRejected { detail: e.to_string() }
+                Outcome::TokenRejected {
+                    detail: e.to_string(),
+                }
             }
         },
         PollOutcome::Denied => Outcome::Rejected,
@@ -272,8 +297,14 @@ fn start_failure(e: CibaError) -> Outcome {
     tracing::warn!(error = %e, "could not start the CIBA request");
     match &e {
         CibaError::Oauth { code, .. } if code == "unknown_user_id" => Outcome::UnknownUser,
-        CibaError::Transport { .. } => Outcome::NoConnection { detail: e.to_string() },
-        CibaError::Protocol { status, .. } if *status >= 500 => Outcome::NoConnection { detail: e.to_string() },
-        _ => Outcome::ConfigRefused { detail: e.to_string() },
+        CibaError::Transport { .. } => Outcome::NoConnection {
+            detail: e.to_string(),
+        },
+        CibaError::Protocol { status, .. } if *status >= 500 => Outcome::NoConnection {
+            detail: e.to_string(),
+        },
+        _ => Outcome::ConfigRefused {
+            detail: e.to_string(),
+        },
     }
 }

@@ -66,8 +66,15 @@ pub struct Schedule {
 
 impl Schedule {
     /// `started` is when the start response arrived; the first poll waits one interval.
-    pub fn new(started: Instant, expires_in: Duration, interval: Option<Duration>, policy: WaitPolicy) -> Self {
-        let interval = interval.unwrap_or(DEFAULT_INTERVAL).max(policy.min_interval);
+    pub fn new(
+        started: Instant,
+        expires_in: Duration,
+        interval: Option<Duration>,
+        policy: WaitPolicy,
+    ) -> Self {
+        let interval = interval
+            .unwrap_or(DEFAULT_INTERVAL)
+            .max(policy.min_interval);
         Self {
             policy,
             interval,
@@ -128,7 +135,12 @@ impl Schedule {
                 let factor = 1u32 << self.transient_streak.min(16);
                 let backoff = self.interval.saturating_mul(factor).min(cap);
                 let server = retry_after
-                    .map(|r| r.clamp(self.interval, self.policy.max_retry_after.max(self.interval)))
+                    .map(|r| {
+                        r.clamp(
+                            self.interval,
+                            self.policy.max_retry_after.max(self.interval),
+                        )
+                    })
                     .unwrap_or_default();
                 backoff.max(server)
             }
@@ -155,7 +167,10 @@ mod tests {
         let t0 = Instant::now();
         let s = sched(t0);
         assert_eq!(s.next(t0), Step::WaitUntil(t0 + secs(3)));
-        assert_eq!(s.next(t0 + Duration::from_millis(2999)), Step::WaitUntil(t0 + secs(3)));
+        assert_eq!(
+            s.next(t0 + Duration::from_millis(2999)),
+            Step::WaitUntil(t0 + secs(3))
+        );
         assert_eq!(s.next(t0 + secs(3)), Step::Poll);
     }
 
@@ -186,7 +201,8 @@ mod tests {
         let waits: Vec<u64> = (0..6)
             .map(|_| {
                 s.poll_sent();
-                s.answered(t0, Answer::Transient { retry_after: None }).as_secs()
+                s.answered(t0, Answer::Transient { retry_after: None })
+                    .as_secs()
             })
             .collect();
         assert_eq!(waits, vec![6, 12, 24, 30, 30, 30]);
@@ -201,7 +217,10 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Schedule::new(t0, secs(300), Some(secs(45)), WaitPolicy::default());
         s.poll_sent();
-        assert_eq!(s.answered(t0, Answer::Transient { retry_after: None }), secs(45));
+        assert_eq!(
+            s.answered(t0, Answer::Transient { retry_after: None }),
+            secs(45)
+        );
     }
 
     #[test]
@@ -210,12 +229,23 @@ mod tests {
         let mut s = sched(t0);
         s.poll_sent();
         let huge = Some(secs(3600));
-        assert_eq!(s.answered(t0, Answer::Transient { retry_after: huge }), secs(60));
+        assert_eq!(
+            s.answered(t0, Answer::Transient { retry_after: huge }),
+            secs(60)
+        );
         s.poll_sent();
         // A Retry-After below the interval does not shorten the wait either.
         s.answered(t0, Answer::Pending);
         s.poll_sent();
-        assert_eq!(s.answered(t0, Answer::Transient { retry_after: Some(secs(0)) }), secs(6));
+        assert_eq!(
+            s.answered(
+                t0,
+                Answer::Transient {
+                    retry_after: Some(secs(0))
+                }
+            ),
+            secs(6)
+        );
     }
 
     #[test]
