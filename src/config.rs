@@ -215,7 +215,12 @@ fn secret_from_environment() -> Result<Option<String>, ConfigError> {
         if path.exists() {
             let s = std::fs::read_to_string(&path)
                 .map_err(|source| ConfigError::Read { path, source })?;
-            return Ok(Some(s.trim().to_string()));
+            // The package installs an empty credential file so that the unit can start
+            // before an operator sets a secret: empty means "not set".
+            let s = s.trim();
+            if !s.is_empty() {
+                return Ok(Some(s.to_string()));
+            }
         }
     }
     Ok(std::env::var(SECRET_ENV).ok().filter(|s| !s.is_empty()))
