@@ -7,7 +7,10 @@
 pub mod ciba;
 pub mod config;
 pub mod handoff;
+pub mod identifier;
 pub mod logging;
+pub mod qr;
 pub mod session;
 pub mod sim;
 pub mod ui;
+pub mod viewers;

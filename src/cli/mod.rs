@@ -112,7 +112,7 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct RenderCmd {
     /// Screen to render.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(mitid_flex_tv::ui::SCREENS))]
     pub screen: String,
     /// Language.
     #[arg(long, default_value = "da", value_parser = ["da", "en"])]
