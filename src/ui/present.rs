@@ -1,0 +1,71 @@
+//! Small formatting rules for what the screens show.
+
+use std::time::Duration;
+
+/// `mm:ss`, rounded up so that the display reaches 00:00 only when time is really up.
+pub fn mm_ss(left: Duration) -> String {
+    let secs = left.as_millis().div_ceil(1000);
+    format!("{:02}:{:02}", secs / 60, secs % 60)
+}
+
+/// Share of the request's lifetime still left, 0.0–1.0.
+pub fn progress(left: Duration, total: Duration) -> f32 {
+    if total.is_zero() {
+        return 0.0;
+    }
+    (left.as_secs_f32() / total.as_secs_f32()).clamp(0.0, 1.0)
+}
+
+/// Up to two initials for a viewer's tile.
+pub fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let pick = match words.as_slice() {
+        [] => return "?".into(),
+        [one] => vec![*one],
+        [first, .., last] => vec![*first, *last],
+    };
+    pick.iter()
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// `eee4b272-…-…2e78` style masking: the first group and the last four characters.
+pub fn mask_uuid(uuid: &str) -> String {
+    let chars: Vec<char> = uuid.chars().collect();
+    if chars.len() < 12 {
+        return "•".repeat(chars.len());
+    }
+    let head: String = chars.iter().take(8).collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}-••••-••••-••••-••••••••{tail}")
+}
+
+/// ISO `YYYY-MM-DD` as the Danish `DD.MM.YYYY`; anything else is shown as given.
+pub fn date(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(mm_ss(Duration::from_secs(300)), "05:00");
+        assert_eq!(mm_ss(Duration::from_millis(299_001)), "05:00");
+        assert_eq!(mm_ss(Duration::from_millis(298_999)), "04:59");
+        assert_eq!(mm_ss(Duration::ZERO), "00:00");
+        assert_eq!(initials("Ileya Margrethe Jensen"), "IJ");
+        assert_eq!(initials("øjvind"), "Ø");
+        assert_eq!(
+            mask_uuid("eee4b272-6a33-40da-ab0b-5ce2abd42e78"),
+            "eee4b272-••••-••••-••••-••••••••2e78"
+        );
+        assert_eq!(date("1936-04-08"), "08.04.1936");
+    }
+}

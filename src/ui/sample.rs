@@ -1,0 +1,150 @@
+//! Sample data for `render`: the controller is driven through its real code paths with
+//! synthetic session updates, so a render shows what a viewer would see.
+
+use std::time::Duration;
+
+use crate::ciba::Profile;
+use crate::config::{BackOnStart, IdentifierKind};
+use crate::session::{Outcome, Update, Waiting, Who};
+use crate::viewers::{Viewer, ViewerKey};
+
+use super::controller::{Controller, Host, Lang, Running, Setup, UpdateSink, ViewerOp};
+use super::focus::Item;
+
+pub struct SampleHost;
+
+struct Idle;
+
+impl Running for Idle {
+    fn cancel(&self) {}
+}
+
+impl Host for SampleHost {
+    fn start(&self, _who: Who, _sink: UpdateSink) -> Box<dyn Running> {
+        Box::new(Idle)
+    }
+    fn signed_in(&self, _profile: &Profile, _reference_text: &str) {}
+    fn viewers(&self, _op: ViewerOp) {}
+    fn exit(&self) {}
+}
+
+pub fn setup(language: Lang) -> Setup {
+    Setup {
+        kind: IdentifierKind::UserId,
+        back_on_start: BackOnStart::Exit,
+        idle_signout: Duration::from_secs(900),
+        qr_enabled: true,
+        remember: true,
+        flex_capable: true,
+        service_name: "Stue-TV".into(),
+        language,
+        simulator_phone_url: None,
+    }
+}
+
+/// A realistic broker `authentication_uri` (about 170 bytes, like the PP broker's).
+pub const SAMPLE_AUTHENTICATION_URI: &str = "https://pp.netseidbroker.dk/op/connect/authorize?client_id=62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A7F3C2B9E41D84A0C9B5E6F1A2D3C4B5A";
+
+pub fn viewers() -> Vec<Viewer> {
+    let v = |name: &str, uuid: &str, last_used| Viewer {
+        name: name.into(),
+        key: ViewerKey::Uuid(uuid.into()),
+        last_used,
+    };
+    vec![
+        v(
+            "Ileya Jensen",
+            "eee4b272-6a33-40da-ab0b-5ce2abd42e78",
+            1_700_000_300,
+        ),
+        v(
+            "Søren Østergaard",
+            "8a9856e0-f12d-4217-b320-c8a076be9320",
+            1_700_000_200,
+        ),
+        v(
+            "Åse Bække",
+            "3b0f7c1e-5d2a-4c8e-9f61-2a7b4d9e0c15",
+            1_700_000_100,
+        ),
+    ]
+}
+
+pub fn profile() -> Profile {
+    Profile {
+        sub: "7c9484f5-44bf-4e29-a683-84548951d3b8".into(),
+        name: Some("Ileya Jensen".into()),
+        uuid: Some("eee4b272-6a33-40da-ab0b-5ce2abd42e78".into()),
+        date_of_birth: Some("1936-04-08".into()),
+        age: Some(88),
+        issuer: "https://pp.netseidbroker.dk/op".into(),
+        reference_text: Some("Log på Stue-TV · kode 4821".into()),
+    }
+}
+
+fn waiting(reference_text: &str, uri: Option<&str>) -> Update {
+    let expires_in = Duration::from_secs(300);
+    Update::Waiting(Waiting {
+        reference_text: reference_text.into(),
+        code: "4821".into(),
+        // 4:12 left: a countdown part-way through reads better than a full bar.
+        deadline: tokio::time::Instant::now() + Duration::from_millis(252_000),
+        expires_in,
+        authentication_uri: uri.map(str::to_string),
+    })
+}
+
+fn type_id(ctl: &Controller, text: &str) {
+    ctl.activate(Item::SignIn);
+    for ch in text.chars() {
+        ctl.type_char(ch);
+    }
+}
+
+/// Brings the controller to `screen` the way a viewer would get there.
+pub fn drive(ctl: &Controller, screen: &str) {
+    let fail = |outcome: Outcome| {
+        type_id(ctl, "ileya");
+        ctl.submit();
+        ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+        ctl.apply(Update::Finished(outcome));
+    };
+    match screen {
+        "start-viewers" => {
+            ctl.set_viewers(viewers());
+            ctl.set_focus(Item::Tile(0));
+        }
+        "identify" => {
+            type_id(ctl, "ileya");
+            ctl.set_focus(Item::Key(2, 5));
+        }
+        "waiting" => {
+            type_id(ctl, "ileya");
+            ctl.submit();
+            ctl.apply(Update::Starting);
+            ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+        }
+        "qr" => {
+            ctl.activate(Item::Qr);
+            ctl.apply(waiting("", Some(SAMPLE_AUTHENTICATION_URI)));
+        }
+        "signed-in" => {
+            ctl.set_viewers(Vec::new());
+            type_id(ctl, "ileya");
+            ctl.submit();
+            ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+            ctl.apply(Update::Finished(Outcome::SignedIn(profile())));
+            ctl.activate(Item::Details);
+        }
+        "rejected" => fail(Outcome::Rejected),
+        "expired" => fail(Outcome::Expired),
+        "unknown-user" => fail(Outcome::UnknownUser),
+        "offline" => fail(Outcome::NoConnection { detail: "error sending request for url (https://pp.netseidbroker.dk/op/connect/token): connection refused".into() }),
+        "config-error" => {
+            fail(Outcome::ConfigRefused { detail: "invalid_client: client authentication failed (client_id 62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9)".into() });
+            ctl.activate(Item::Details);
+        }
+        "failed" => fail(Outcome::MitIdError { status: "internal_error".into() }),
+        _ => {}
+    }
+}
