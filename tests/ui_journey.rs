@@ -307,3 +307,25 @@ fn remembered_viewer_signs_in_with_two_presses_and_can_be_forgotten() {
     ui.ctl.set_viewers(Vec::new());
     ui.assert_focus_ok();
 }
+
+#[test]
+fn a_failed_hand_off_is_shown_to_the_viewer_until_sign_out() {
+    let ui = start_ui(setup(IdentifierKind::UserId));
+    ui.ok();
+    ui.type_text("ileya");
+    ui.press("\n");
+    ui.ctl.apply(Update::Starting);
+    ui.ctl.apply(waiting("Log på Stue-TV · kode 4821", 300, None));
+    ui.ctl.apply(Update::Finished(Outcome::SignedIn(profile())));
+    assert_eq!(ui.ctl.screen(), Screen::SignedIn);
+    let banner = "TV'et kunne ikke give tjenesten besked om dit login. Log ud og prøv igen; sker det igen, så kontakt din TV-udbyder.";
+    assert!(!ui.has_label(banner));
+    ui.ctl.set_handoff_failed(true);
+    assert!(ui.app.global::<SignedInAdapter>().get_handoff_failed());
+    assert!(ui.has_label(banner), "the Danish message is on screen");
+    ui.assert_focus_ok();
+    ui.go_to("Log ud", Key::RightArrow);
+    ui.ok();
+    assert_eq!(ui.ctl.screen(), Screen::Start);
+    assert!(!ui.app.global::<SignedInAdapter>().get_handoff_failed());
+}

@@ -291,6 +291,9 @@ impl Controller {
     }
 
     pub(super) fn show(&self, screen: Screen) {
+        // One line per screen change: operators read the journey in journald, and the Xvfb
+        // end-to-end test asserts on it.
+        tracing::info!(screen = ?screen, "screen");
         self.repeat.stop();
         {
             let mut st = self.state.borrow_mut();

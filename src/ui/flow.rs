@@ -115,6 +115,8 @@ impl Controller {
         match update {
             Update::Starting => {}
             Update::Waiting(w) => {
+                // Not secret: the same text is on the TV and the phone, for anyone to compare.
+                tracing::info!(reference_text = %w.reference_text, "waiting for approval");
                 let left = w
                     .deadline
                     .saturating_duration_since(tokio::time::Instant::now());
@@ -339,7 +341,15 @@ impl Controller {
         self.push_screen();
     }
 
+    /// The operator's hand-off failed after a sign-in (the host reports it off the UI thread).
+    pub fn set_handoff_failed(&self, failed: bool) {
+        self.app
+            .global::<super::generated::SignedInAdapter>()
+            .set_handoff_failed(failed);
+    }
+
     pub(super) fn sign_out(&self) {
+        self.set_handoff_failed(false);
         self.idle.stop();
         self.state.borrow_mut().signed_in = None;
         self.show(Screen::Start);

@@ -192,6 +192,9 @@ impl Host for TokioHost {
         self.rt.spawn(async move {
             if let Err(e) = crate::handoff::deliver(&cfg, &identity).await {
                 tracing::error!(error = %e, "hand-off of the signed-in identity failed");
+                let _ = slint::invoke_from_event_loop(|| {
+                    Controller::with_active(|c| c.set_handoff_failed(true))
+                });
             }
         });
     }
