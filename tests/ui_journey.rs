@@ -315,7 +315,8 @@ fn a_failed_hand_off_is_shown_to_the_viewer_until_sign_out() {
     ui.type_text("ileya");
     ui.press("\n");
     ui.ctl.apply(Update::Starting);
-    ui.ctl.apply(waiting("Log på Stue-TV · kode 4821", 300, None));
+    ui.ctl
+        .apply(waiting("Log på Stue-TV · kode 4821", 300, None));
     ui.ctl.apply(Update::Finished(Outcome::SignedIn(profile())));
     assert_eq!(ui.ctl.screen(), Screen::SignedIn);
     let banner = "TV'et kunne ikke give tjenesten besked om dit login. Log ud og prøv igen; sker det igen, så kontakt din TV-udbyder.";
