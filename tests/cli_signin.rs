@@ -221,3 +221,72 @@ async fn ctrl_c_while_waiting_cancels_at_the_broker_and_exits_130() {
     assert!(r.cancelled, "cancel not recorded");
     assert_eq!(r.cancels, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_hook_receives_the_identity_after_a_headless_sign_in() {
+    let sim = sim_with(SimOptions {
+        auto_approve_after: Some(Duration::from_secs(1)),
+        ..SimOptions::with_timings(Duration::from_secs(1), Duration::from_secs(300))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("identity.json");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "profile = \"signaturgruppen-pp\"\nissuer = \"{}\"\nidentifier_kind = \"uuid\"\n\n[handoff]\ncommand = [\"/bin/sh\", \"-c\", \"cat > '{}'\"]\ntimeout_secs = 5\n",
+            sim.authority(),
+            received.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["signin", "--config", config.to_str().unwrap()])
+        .args([
+            "--identifier",
+            "8a9856e0-f12d-4217-b320-c8a076be9320",
+            "--json",
+        ])
+        .env_remove("MITID_FLEX_TV_CLIENT_SECRET")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let handed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&received).unwrap()).unwrap();
+    assert_eq!(
+        handed, printed,
+        "the hook got the same identity that was printed"
+    );
+    assert_eq!(handed["name"], "Ileya Jensen");
+
+    // A failing hook: signed in, but the hand-off failure is reported and the exit is 6.
+    std::fs::write(
+        &config,
+        format!(
+            "profile = \"signaturgruppen-pp\"\nissuer = \"{}\"\nidentifier_kind = \"uuid\"\n\n[handoff]\ncommand = [\"/bin/false\"]\n",
+            sim.authority()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["signin", "--config", config.to_str().unwrap()])
+        .args([
+            "--identifier",
+            "8a9856e0-f12d-4217-b320-c8a076be9320",
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("overdragelsen fejlede"));
+}
