@@ -212,7 +212,7 @@ async fn ciba(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
     let kind = new.kind;
     let user = new.identity.as_ref().map(|i| i.user_id.clone());
     let id = shared.requests().create(new);
-    tracing::info!(auth_req_id = %short_id(&id), ?kind, user = ?user, "ciba request started");
+    tracing::info!(req = %short_id(&id), ?kind, user = ?user, "ciba request started");
     Ok(no_store(
         axum::Json(json!({
             "auth_req_id": id,
@@ -252,7 +252,7 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
             if storm && let Some((source, _)) = &effective {
                 shared.consume_faults(source);
             }
-            tracing::debug!(auth_req_id = %short, "slow_down");
+            tracing::debug!(req = %short, "slow_down");
             Err(BrokerError::bare("slow_down"))
         }
         PollOutcome::MitIdError(code) => {
@@ -279,7 +279,7 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
                 _ => Default::default(),
             };
             if faults.drop_success {
-                tracing::info!(auth_req_id = %short, "fault: dropping the success response");
+                tracing::info!(req = %short, "fault: dropping the success response");
                 return Ok((
                     StatusCode::BAD_GATEWAY,
                     [(header::CONTENT_TYPE, "text/plain")],
@@ -301,7 +301,7 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
                 minted.access_token_exp,
                 minted.userinfo,
             );
-            tracing::info!(auth_req_id = %short, user = %grant.identity.user_id, "tokens issued");
+            tracing::info!(req = %short, user = %grant.identity.user_id, "tokens issued");
             Ok(no_store(axum::Json(minted.body).into_response()))
         }
     }
@@ -313,7 +313,7 @@ async fn cancel(State(shared): Sh, Path(id): Path<String>) -> Res {
         return Ok(r);
     }
     if shared.requests().cancel(&id) {
-        tracing::info!(auth_req_id = %short_id(&id), "ciba request cancelled");
+        tracing::info!(req = %short_id(&id), "ciba request cancelled");
         Ok(StatusCode::OK.into_response())
     } else {
         Err(BrokerError::not_found("unknown auth_req_id"))

@@ -77,7 +77,7 @@ async fn init_auth(
             DecisionError::NotFound => BrokerError::invalid_request("unknown requestId"),
             other => BrokerError::invalid_request(other.to_string()),
         })?;
-    tracing::info!(auth_req_id = %short_id(&body.request_id), "PAR request_uri issued");
+    tracing::info!(req = %short_id(&body.request_id), "PAR request_uri issued");
     let authentication_uri = format!(
         "{}/connect/authorize?client_id={}&request_uri={}",
         shared.public_authority, client_id, request_uri
@@ -292,7 +292,7 @@ async fn decision(State(shared): Sh, body: Bytes) -> Response {
             "The decision could not be recorded.",
         );
     }
-    tracing::info!(auth_req_id = %short_id(&id), approve, user = %user, "decision on authorize page");
+    tracing::info!(req = %short_id(&id), approve, user = %user, "decision on authorize page");
     let cookie = approve.then(|| {
         format!(
             "{SESSION_COOKIE}={}; Path=/op; HttpOnly; SameSite=Lax",

@@ -86,7 +86,7 @@ async fn decide(
         .map(String::as_str)
         .filter(|s| !s.is_empty());
     shared.decide(id, approve, user).map_err(decision_error)?;
-    tracing::info!(auth_req_id = %short_id(id), approve, "decision from the phone");
+    tracing::info!(req = %short_id(id), approve, "decision from the phone");
     let status = if approve { "approved" } else { "rejected" };
     Ok(axum::Json(json!({"auth_req_id": id, "status": status})).into_response())
 }
@@ -141,7 +141,7 @@ async fn set_faults(
             shared
                 .set_request_faults(id, request.faults.clone())
                 .map_err(decision_error)?;
-            tracing::info!(auth_req_id = %short_id(id), faults = ?request.faults, "request faults set");
+            tracing::info!(req = %short_id(id), faults = ?request.faults, "request faults set");
         }
         None => {
             tracing::info!(faults = ?request.faults, "run-wide faults set");

@@ -100,8 +100,11 @@ fn ms(d: Duration) -> u64 {
 }
 
 /// Only the start of an id goes to logs: the id is the poll credential.
-pub(crate) fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+/// A log tag for an auth_req_id: 8 hex digits of its SHA-256, never a piece of the id itself
+/// (the embedded simulator logs into the app's journal, where no auth_req_id may appear).
+pub(crate) fn short_id(id: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
+    d.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Default)]
