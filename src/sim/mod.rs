@@ -81,6 +81,23 @@ pub struct SimHandle {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// The simulator the app embeds when no broker is configured: loopback only, an ephemeral
+/// port, and its signing key kept in the app's data dir so the kid survives restarts.
+pub async fn start_embedded(
+    approve_after: Option<std::time::Duration>,
+) -> Result<SimHandle, SimError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(SimError::bind)?;
+    let options = SimOptions {
+        auto_approve_after: approve_after,
+        data_dir: directories::ProjectDirs::from("", "", "mitid-flex-tv")
+            .map(|d| d.data_dir().join("simulator")),
+        ..SimOptions::default()
+    };
+    serve(listener, options).await
+}
+
 /// Starts the simulator on `listener` as a task of the current tokio runtime.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -107,11 +107,48 @@ pub(crate) fn short_id(id: &str) -> String {
     d.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Finished requests kept for `/_sim/requests`. Older ones are forgotten so that a long-running
+/// simulator (and the app that embeds it) does not grow without bound; a forgotten id answers
+/// `invalid_grant`, exactly as a finished one does.
+pub(crate) const KEPT_FINISHED: usize = 100;
+
 #[derive(Default)]
 pub(crate) struct Requests {
     by_id: HashMap<String, AuthRequest>,
     order: Vec<String>,
     by_request_uri: HashMap<String, String>,
+}
+
+impl Requests {
+    /// Forgets the oldest finished requests beyond `KEPT_FINISHED`; pending ones always stay.
+    fn prune(&mut self, now: Instant) {
+        let Self {
+            by_id,
+            order,
+            by_request_uri,
+        } = self;
+        let finished = |r: &AuthRequest| {
+            r.status != RequestStatus::Pending || r.created + r.new.expires_in <= now
+        };
+        let done = order
+            .iter()
+            .filter(|id| by_id.get(*id).is_some_and(finished))
+            .count();
+        let mut excess = done.saturating_sub(KEPT_FINISHED);
+        if excess == 0 {
+            return;
+        }
+        order.retain(|id| {
+            if excess == 0 || !by_id.get(id).is_some_and(finished) {
+                return true;
+            }
+            excess -= 1;
+            if let Some((uri, _)) = by_id.remove(id).and_then(|r| r.request_uri) {
+                by_request_uri.remove(&uri);
+            }
+            false
+        });
+    }
 }
 
 impl AuthRequest {
@@ -199,6 +236,7 @@ impl Requests {
         };
         self.by_id.insert(id.clone(), request);
         self.order.push(id.clone());
+        self.prune(now);
         id
     }
 
@@ -424,5 +462,45 @@ impl AuthRequest {
     }
     pub fn count_authorize_view(&mut self) {
         self.authorize_page_views += 1;
+    }
+}
+
+#[cfg(test)]
+mod prune_tests {
+    use super::*;
+
+    fn new_request() -> NewRequest {
+        NewRequest {
+            client_id: "c".into(),
+            scope: "openid".into(),
+            kind: HintKind::LoginHint,
+            identity: None,
+            reference_text: "t".into(),
+            action: None,
+            ciba_nonce: None,
+            prompt_login: false,
+            interval: Duration::from_secs(1),
+            expires_in: Duration::from_secs(300),
+            auto_decision: None,
+            default_identity: None,
+        }
+    }
+
+    #[test]
+    fn finished_requests_are_bounded_and_pending_ones_kept() {
+        let mut r = Requests::default();
+        let pending = r.create(new_request());
+        for _ in 0..(KEPT_FINISHED + 50) {
+            let id = r.create(new_request());
+            if let Some(req) = r.by_id.get_mut(&id) {
+                req.status = RequestStatus::Collected;
+            }
+        }
+        assert!(r.by_id.len() <= KEPT_FINISHED + 2, "{} kept", r.by_id.len());
+        assert_eq!(r.by_id.len(), r.order.len());
+        assert!(
+            r.by_id.contains_key(&pending),
+            "a pending request is never forgotten"
+        );
     }
 }

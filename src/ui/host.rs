@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use crate::ciba::{CibaClient, Profile};
 use crate::config::Settings;
 use crate::session::{self, Outcome, SessionHandle, SessionSettings, Update, Who};
-use crate::sim::{self, SimHandle, SimOptions};
+use crate::sim::{self, SimHandle};
 use crate::viewers::ViewerStore;
 
 use super::controller::{Controller, Host, Running, UpdateSink, ViewerOp};
@@ -109,18 +109,7 @@ async fn setup(settings: Arc<Settings>, approve_after: Option<u64>) -> Result<Ba
     let (issuer, sim) = match &settings.issuer {
         Some(i) => (i.clone(), None),
         None => {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| Outcome::Failed {
-                    detail: format!("simulator port: {e}"),
-                })?;
-            let options = SimOptions {
-                auto_approve_after: approve_after.map(Duration::from_secs),
-                data_dir: directories::ProjectDirs::from("", "", "mitid-flex-tv")
-                    .map(|d| d.data_dir().join("simulator")),
-                ..SimOptions::default()
-            };
-            let handle = sim::serve(listener, options)
+            let handle = sim::start_embedded(approve_after.map(Duration::from_secs))
                 .await
                 .map_err(|e| Outcome::Failed {
                     detail: format!("embedded simulator: {e}"),
