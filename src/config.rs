@@ -95,7 +95,7 @@ pub struct FileConfig {
     pub profile: Option<ProfileName>,
     pub issuer: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecret>,
     pub client_auth: Option<ClientAuth>,
     pub scope: Option<String>,
     pub identifier_kind: Option<IdentifierKind>,
@@ -268,7 +268,7 @@ impl Settings {
             ProfileName::Simulator | ProfileName::SignaturgruppenPp
         );
         let client_id = o.client_id.clone().or(f.client_id.clone());
-        let secret = env_secret.or(f.client_secret.clone());
+        let secret = env_secret.or(f.client_secret.as_ref().map(|s| s.expose().to_string()));
         let (client_id, secret) = match (client_id, secret) {
             (Some(id), Some(s)) => (id, s),
             (None, None) if demo_client => (PP_DEMO_CLIENT_ID.into(), PP_DEMO_CLIENT_SECRET.into()),

@@ -181,6 +181,11 @@ fn secrets_never_show_in_debug() {
     let s = resolve("", &Overrides::default(), None).unwrap();
     let dbg = format!("{s:?}");
     assert!(!dbg.contains(mitid_flex_tv::config::PP_DEMO_CLIENT_SECRET));
+    let f = file("client_secret = \"hunter2-from-file\"");
+    assert!(
+        !format!("{f:?}").contains("hunter2"),
+        "the parsed file's Debug hides the secret"
+    );
 }
 
 #[derive(Clone, Default)]
@@ -219,7 +224,12 @@ fn a_world_readable_file_with_a_secret_is_warned_about_but_loads() {
     std::fs::set_permissions(f.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let log = logged_while(|| {
         assert_eq!(
-            read_file(f.path()).unwrap().client_secret.as_deref(),
+            read_file(f.path())
+                .unwrap()
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().to_string())
+                .as_deref(),
             Some("x-secret")
         )
     });

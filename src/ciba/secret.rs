@@ -8,7 +8,10 @@ use std::fmt;
 macro_rules! secret_string {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq)]
+        // Deserialize so config files can hold one without a plain `String` ever existing
+        // in a `Debug`-printable struct.
+        #[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+        #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
