@@ -51,6 +51,10 @@ struct Op {
 
 impl Op {
     async fn start(args: &[&str]) -> Op {
+        // One OP boots at a time: six Node processes generating RSA keys at once on a 2-core
+        // CI machine made a start miss its deadline once.
+        static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one_at_a_time = STARTING.lock().await;
         let dir = interop_dir();
         assert!(
             dir.join("node_modules/oidc-provider/package.json").exists(),
@@ -84,7 +88,7 @@ impl Op {
             }
         });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(30), async {
+        let ready = tokio::time::timeout(Duration::from_secs(60), async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Ok(v) = serde_json::from_str::<Value>(&line)
                     && v["ready"] == true
@@ -99,7 +103,8 @@ impl Op {
         .flatten()
         .unwrap_or_else(|| {
             panic!(
-                "op.mjs did not become ready; its stderr:\n{}",
+                "op.mjs did not become ready within 60 s (exit status so far: {:?}); its stderr:\n{}",
+                child.try_wait(),
                 stderr.lock().unwrap()
             )
         });
