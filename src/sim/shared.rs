@@ -160,8 +160,25 @@ impl Shared {
         Ok(kid)
     }
 
+    /// Keeps a token for `/connect/userinfo` until it expires. Expired tokens are dropped on
+    /// every store, and at most `KEPT_ACCESS_TOKENS` (the newest) are kept, so that a
+    /// long-running simulator, or the app embedding it, does not grow with every sign-in.
     pub fn store_access_token(&self, token: String, exp: u64, userinfo: Value) {
-        lock(&self.access_tokens).insert(token, (exp, userinfo));
+        const KEPT_ACCESS_TOKENS: usize = 100;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut tokens = lock(&self.access_tokens);
+        tokens.retain(|_, (e, _)| *e > now);
+        if tokens.len() >= KEPT_ACCESS_TOKENS {
+            let mut by_exp: Vec<(u64, String)> =
+                tokens.iter().map(|(t, (e, _))| (*e, t.clone())).collect();
+            by_exp.sort_unstable();
+            for (_, t) in by_exp.iter().take(tokens.len() + 1 - KEPT_ACCESS_TOKENS) {
+                tokens.remove(t);
+            }
+        }
+        tokens.insert(token, (exp, userinfo));
     }
 
     pub fn userinfo(&self, token: &str) -> Option<(u64, Value)> {
