@@ -8,6 +8,8 @@
 //!          Each sign-in waits one poll interval (1 s, the smallest the wire carries), so this
 //!          part takes about 17 minutes; `MEMORY_SIGNINS=N` shortens it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

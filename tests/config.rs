@@ -1,5 +1,7 @@
 //! Config resolution: profiles, overrides, secrets and the rules that refuse a bad setup.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 
 use mitid_flex_tv::ciba::{ClientAuth, Dialect, HintEncoding};

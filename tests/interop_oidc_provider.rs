@@ -10,6 +10,8 @@
 //! reports how many answers were `slow_down`. The rogue-key cases publish, at the OP's
 //! jwks_uri, a freshly generated RSA key instead of the one that really signs the ID token.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};

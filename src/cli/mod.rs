@@ -1,7 +1,6 @@
 //! Command line: the TV UI (default), `signin` (headless), `check`, `render`.
 
 pub mod check;
-pub mod embedded;
 pub mod signin;
 
 use std::path::PathBuf;
@@ -9,6 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use mitid_flex_tv::ciba::{ClientAuth, HintEncoding};
 use mitid_flex_tv::config::{IdentifierKind, Overrides, ProfileName};
+use mitid_flex_tv::session::Outcome;
+use mitid_flex_tv::wiring::WiringError;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -141,3 +142,52 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 pub const EXIT_CONFIG: i32 = 2;
 /// Exit code for broker or network failures.
 pub const EXIT_BROKER: i32 = 6;
+
+/// The process's one runtime; on failure the message is printed and the exit status returned.
+pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
+    mitid_flex_tv::wiring::runtime().map_err(|e| {
+        eprintln!("tokio: {e}");
+        EXIT_BROKER
+    })
+}
+
+/// Exit status when the broker cannot be reached from the config (`check`, `signin`).
+pub fn wiring_exit_code(e: &WiringError) -> i32 {
+    match e {
+        WiringError::Client(_) | WiringError::NoSimulator => EXIT_CONFIG,
+        WiringError::Simulator(_) | WiringError::Join(_) => EXIT_BROKER,
+    }
+}
+
+/// Exit status of `signin` for each outcome (the `after_help` above and the README list them).
+pub fn exit_code(outcome: &Outcome) -> i32 {
+    match outcome {
+        Outcome::SignedIn(_) => 0,
+        Outcome::ConfigRefused { .. } => EXIT_CONFIG,
+        Outcome::Rejected => 3,
+        Outcome::Expired => 4,
+        Outcome::UnknownUser => 5,
+        Outcome::NoConnection { .. }
+        | Outcome::StartAgain
+        | Outcome::MitIdError { .. }
+        | Outcome::Failed { .. } => EXIT_BROKER,
+        Outcome::TokenRejected { .. } => 7,
+        Outcome::Cancelled => 130,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(exit_code(&Outcome::StartAgain), 6);
+        assert_eq!(exit_code(&Outcome::UnknownUser), 5);
+        assert_eq!(exit_code(&Outcome::Rejected), 3);
+        assert_eq!(exit_code(&Outcome::Expired), 4);
+        assert_eq!(exit_code(&Outcome::Cancelled), 130);
+        let refused = Outcome::ConfigRefused { detail: "x".into() };
+        assert_eq!(exit_code(&refused), 2);
+    }
+}

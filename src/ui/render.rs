@@ -10,9 +10,10 @@ use slint::platform::{Platform, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize, PlatformError, Rgb8Pixel};
 
 use super::clock::ManualClock;
-use super::controller::{Controller, Lang};
+use super::controller::Controller;
+use super::events;
 use super::generated::AppWindow;
-use super::{SCREENS, UiError, sample};
+use super::{Lang, SCREENS, UiError, sample};
 
 #[derive(Clone, Debug)]
 pub struct RenderArgs {
@@ -87,11 +88,13 @@ pub fn draw(screen: &str, lang: Lang, width: u32, height: u32) -> Result<Vec<Rgb
     window.dispatch_event(WindowEvent::ScaleFactorChanged { scale_factor });
 
     let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
+    let (_, receiver) = events::channel(&app);
     let ctl = Controller::new(
         &app,
         sample::setup(lang),
         Rc::new(sample::SampleHost),
         Rc::new(ManualClock::new()),
+        receiver,
     );
     sample::drive(&ctl, screen);
     app.show().map_err(|e| UiError::Platform(e.to_string()))?;

@@ -1,96 +1,72 @@
-//! `mitid-flex-tv` without a subcommand: the TV app's window and event loop.
+//! The TV app's window and event loop. The caller (`crate::wiring`) brings the [`Host`]; the
+//! window is up before anything that can wait is started.
 
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use slint::ComponentHandle;
 
-use crate::config::{Settings, UiConfig};
-use crate::viewers::ViewerStore;
-
 use super::UiError;
 use super::clock::SystemClock;
-use super::controller::{Controller, Lang, Setup};
+use super::controller::Controller;
+use super::events::{self, EventSender, UiEvent};
 use super::generated::AppWindow;
-use super::host::TokioHost;
+use super::host::Host;
+use super::journey::Setup;
 
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    pub fullscreen: bool,
-    /// Embedded simulator only: approve every request after this many seconds.
-    pub sim_approve_after: Option<u64>,
+/// The window before its event loop runs.
+pub struct Window {
+    app: AppWindow,
+    events: EventSender,
+    receiver: mpsc::Receiver<UiEvent>,
 }
 
-/// Opens the app and returns when the viewer leaves it (Back on Start) or the window closes.
-/// A pending request is cancelled at the OP before this returns.
-pub fn run(settings: Settings, opts: RunOptions) -> Result<(), UiError> {
-    if !fonts_present() {
-        return Err(UiError::NoFonts);
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("mitid-io")
-        .enable_all()
-        .build()
-        .map_err(UiError::Runtime)?;
-
-    let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
-    if opts.fullscreen {
-        app.window().set_fullscreen(true);
-    }
-    let (store, problem) = open_store(&settings.ui);
-    let setup = Setup {
-        kind: settings.kind,
-        back_on_start: settings.ui.back_on_start,
-        idle_signout: std::time::Duration::from_secs(settings.ui.idle_signout_secs.max(30)),
-        qr_enabled: settings.ui.qr && settings.dialect() == crate::ciba::Dialect::Signaturgruppen,
-        remember: store.is_some() && settings.ui.remember_max > 0,
-        flex_capable: settings.dialect() == crate::ciba::Dialect::Signaturgruppen,
-        service_name: settings.service_name.clone(),
-        language: Lang::pick(
-            settings.language.as_deref(),
-            std::env::var("LANG").ok().as_deref(),
-        ),
-        simulator_phone_url: None,
-    };
-    let viewers = store
-        .as_ref()
-        .map(|s| s.list().to_vec())
-        .unwrap_or_default();
-    let host = TokioHost::new(rt.handle().clone(), settings, opts.sim_approve_after, store);
-    let ctl = Controller::new(&app, setup, host.clone(), Rc::new(SystemClock));
-    ctl.install();
-    ctl.set_viewers(viewers);
-    ctl.set_store_problem(problem);
-
-    let result = app.run().map_err(|e| UiError::Platform(e.to_string()));
-    ctl.shutdown();
-    host.shutdown();
-    drop(ctl);
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    result
-}
-
-/// The store is a few hundred bytes, read once before the window shows.
-fn open_store(ui: &UiConfig) -> (Option<ViewerStore>, bool) {
-    if ui.remember_max == 0 {
-        return (None, false);
-    }
-    match crate::viewers::default_path() {
-        Some(path) => {
-            let (store, problem) = ViewerStore::open(path, ui.remember_max);
-            (Some(store), problem.is_some())
+impl Window {
+    pub fn open(fullscreen: bool) -> Result<Window, UiError> {
+        if !fonts_present() {
+            return Err(UiError::NoFonts);
         }
-        None => {
-            tracing::warn!("no data directory: viewers cannot be remembered");
-            (None, false)
+        let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
+        if fullscreen {
+            app.window().set_fullscreen(true);
         }
+        let (events, receiver) = events::channel(&app);
+        Ok(Window {
+            app,
+            events,
+            receiver,
+        })
+    }
+
+    /// Where IO tasks send their results.
+    pub fn events(&self) -> EventSender {
+        self.events.clone()
+    }
+
+    /// Runs the journey until the viewer leaves (Back on Start, where allowed) or the window
+    /// closes. `after_first_frame` runs on the UI thread once the event loop has drawn its
+    /// first frame, for work that must not delay it. A pending request is cancelled through
+    /// the host before this returns.
+    pub fn run(
+        self,
+        setup: Setup,
+        host: Rc<dyn Host>,
+        after_first_frame: impl FnOnce() + 'static,
+    ) -> Result<(), UiError> {
+        let ctl = Controller::new(&self.app, setup, host, Rc::new(SystemClock), self.receiver);
+        // Timers are served after the loop's first pass, which draws the window.
+        slint::Timer::single_shot(Duration::ZERO, after_first_frame);
+        let result = self.app.run().map_err(|e| UiError::Platform(e.to_string()));
+        ctl.shutdown();
+        result
     }
 }
 
 /// fontique asks fontconfig at start and panics when it finds no font at all, even though
 /// the UI's own fonts are embedded. Look for any font file where fontconfig usually does.
-fn fonts_present() -> bool {
+pub fn fonts_present() -> bool {
     let mut dirs = vec![
         std::path::PathBuf::from("/usr/share/fonts"),
         std::path::PathBuf::from("/usr/local/share/fonts"),
