@@ -246,3 +246,16 @@ fn a_world_readable_file_with_a_secret_is_warned_about_but_loads() {
     let e = read_file(std::path::Path::new("/nonexistent/mitid.toml")).unwrap_err();
     assert!(matches!(e, ConfigError::Read { .. }));
 }
+
+#[test]
+fn back_on_start_defaults_to_ignore_only_in_the_kiosk_build() {
+    let expected = if cfg!(feature = "kiosk") {
+        mitid_flex_tv::config::BackOnStart::Ignore
+    } else {
+        mitid_flex_tv::config::BackOnStart::Exit
+    };
+    assert_eq!(
+        mitid_flex_tv::config::UiConfig::default().back_on_start,
+        expected
+    );
+}

@@ -332,3 +332,58 @@ fn a_failed_hand_off_is_shown_to_the_viewer_until_sign_out() {
     assert_eq!(ui.ctl.screen(), Screen::Start);
     assert!(!ui.app.global::<SignedInAdapter>().get_handoff_failed());
 }
+
+#[test]
+fn a_config_problem_shows_what_to_edit_and_the_app_stays_up() {
+    let mut s = setup(IdentifierKind::UserId);
+    s.back_on_start = BackOnStart::Ignore;
+    let ui = start_ui(s);
+    let detail = "config: no client secret\nEdit /etc/mitid-flex-tv/config.toml: client_secret";
+    ui.send(UiEvent::ConfigProblem {
+        detail: detail.into(),
+    });
+    assert_eq!(ui.ctl.screen(), Screen::Outcome);
+    let a = ui.app.global::<OutcomeAdapter>();
+    assert_eq!(a.get_kind(), OutcomeKind::ConfigError);
+    assert_eq!(a.get_detail(), detail);
+    assert!(
+        a.get_details_shown(),
+        "the file and key are on screen at once"
+    );
+    assert_eq!(ui.focused_label(), "Til start");
+    // Back closes the details, then goes to Start, where it does nothing in a kiosk.
+    ui.back();
+    assert!(!a.get_details_shown());
+    ui.back();
+    assert_eq!(ui.ctl.screen(), Screen::Start);
+    ui.back();
+    assert_eq!(ui.ctl.screen(), Screen::Start);
+    assert_eq!(ui.host.exits.get(), 0);
+}
+
+#[test]
+fn a_late_update_of_a_cancelled_request_arrives_through_the_channel_and_is_dropped() {
+    let ui = start_ui(setup(IdentifierKind::UserId));
+    ui.ok();
+    ui.type_text("ileya");
+    ui.ok();
+    let first = ui.ctl.generation();
+    ui.back();
+    assert_eq!(ui.ctl.screen(), Screen::Identify);
+    ui.send(UiEvent::Session {
+        generation: first,
+        update: waiting("Log på Stue-TV · kode 4821", 300, None),
+    });
+    assert_eq!(ui.ctl.screen(), Screen::Identify);
+    ui.go_to("Fortsæt", Key::DownArrow);
+    ui.ok();
+    assert_eq!(ui.ctl.screen(), Screen::Waiting);
+    ui.send(UiEvent::Session {
+        generation: ui.ctl.generation(),
+        update: waiting("Log på Stue-TV · kode 4821", 300, None),
+    });
+    assert_eq!(
+        ui.app.global::<WaitingAdapter>().get_reference_text(),
+        "Log på Stue-TV · kode 4821"
+    );
+}

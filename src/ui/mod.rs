@@ -25,6 +25,7 @@ mod keyboard;
 mod keys;
 pub mod present;
 mod render;
+mod requests;
 mod run;
 mod sample;
 mod screens;
