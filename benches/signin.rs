@@ -1,4 +1,4 @@
-//! Sign-in benchmarks (issue 2), run with `cargo bench --bench signin [-- latency|memory]`.
+//! Sign-in benchmarks, run with `cargo bench --bench signin [-- latency|memory]`.
 //!
 //! latency: the real `signin --json` binary against an in-process simulator with a 1 s poll
 //!          interval; the phone approves at a random phase of the poll cycle; we time from

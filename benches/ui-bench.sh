@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# UI benchmark at 1920×1080 under Xvfb with the software renderer (DESIGN §5):
+# UI benchmark at 1920×1080 under Xvfb with the software renderer:
 #   1. exec → first frame (median of RUNS), seen from outside: benches/first-frame.c polls the
 #      screen every 1 ms for the focused button's white fill;
 #   2. peak RSS (VmHWM) on the waiting screen;

@@ -12,7 +12,7 @@ use crate::ciba::{Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintE
 use crate::handoff::HandoffConfig;
 use crate::session::code;
 
-/// The broker's public PP demo client (flex-app-ciba.md, "Getting started").
+/// The broker's public PP demo client (broker docs, "Ciba integration": "Getting started").
 pub const PP_DEMO_CLIENT_ID: &str = "62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9";
 pub const PP_DEMO_CLIENT_SECRET: &str =
     "mIpxk84FI1wpc7cP7nodFLfgQQ1ScZHYO44FZ9wPOqrB0ha9S5RUNYPXMkrCWwRjGqEH0hflnIJea8IKmW19aQ==";

@@ -1,4 +1,4 @@
-//! Interop (issue 2, "Done when"): the real `mitid-flex-tv signin` binary, `--profile generic`,
+//! Interop: the real `mitid-flex-tv signin` binary, `--profile generic`,
 //! against an independent CIBA OP that is not part of this repo: panva's `oidc-provider`
 //! (pinned in tests/interop/package.json), in poll mode, started by `tests/interop/op.mjs`.
 //!

@@ -1,5 +1,5 @@
 //! The client and the session against the offline broker simulator, over real HTTP on an
-//! ephemeral loopback port (DESIGN §4, protocol list).
+//! ephemeral loopback port.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,5 +1,5 @@
 //! The poll loop's waits, asserted exactly on tokio's paused clock against a scripted
-//! backend (DESIGN §4, protocol list; CIBA Core §7.3, §11).
+//! backend (CIBA Core §7.3, §11).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

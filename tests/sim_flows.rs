@@ -436,7 +436,7 @@ async fn unknown_id_gives_invalid_grant() {
     assert_eq!((status, error_of(&body)), (400, "invalid_grant"));
 }
 
-/// flex-app-ciba.md's poll table: invalid_grant means "Invalid request id or flow no longer
+/// The broker's poll table ("Ciba integration"): invalid_grant means "Invalid request id or flow no longer
 /// valid"; a cancelled flow is no longer valid, so the simulator answers invalid_grant.
 #[tokio::test]
 async fn cancel_ends_the_request() {
@@ -587,7 +587,7 @@ async fn sub_is_stable_per_client_and_identity() {
     assert_eq!(subs[0], subs[1]);
 }
 
-/// flex-app-ciba.md "Client assertions": an HS256 JWT signed with the client secret.
+/// Broker docs, "Ciba integration", "Client assertions": an HS256 JWT signed with the client secret.
 #[tokio::test]
 async fn client_assertion_authenticates_like_the_doc_describes() {
     let sim = start(fast_options()).await;

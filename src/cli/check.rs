@@ -1,9 +1,6 @@
 //! `mitid-flex-tv check`: is this box's configuration usable?
 
-use std::time::Duration;
-
 use mitid_flex_tv::config::Settings;
-use mitid_flex_tv::wiring;
 
 use super::{Common, EXIT_BROKER};
 
@@ -31,13 +28,9 @@ pub fn run(common: &Common, settings: Settings) -> i32 {
         Err(code) => return code,
     };
     rt.block_on(async {
-        let approve_after = common.sim_approve_after.map(Duration::from_secs);
-        let wired = match wiring::connect(&settings, approve_after).await {
+        let wired = match super::connect(common, &settings).await {
             Ok(w) => w,
-            Err(e) => {
-                eprintln!("{e}");
-                return super::wiring_exit_code(&e);
-            }
+            Err(code) => return code,
         };
         println!("issuer:         {}", wired.issuer);
         let Some(client) = wired.backend.direct() else {

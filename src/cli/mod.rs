@@ -4,12 +4,14 @@ pub mod check;
 pub mod signin;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mitid_flex_tv::ciba::{ClientAuth, HintEncoding};
+use mitid_flex_tv::config::Settings;
 use mitid_flex_tv::config::{IdentifierKind, Overrides, ProfileName};
 use mitid_flex_tv::session::Outcome;
-use mitid_flex_tv::wiring::WiringError;
+use mitid_flex_tv::wiring::{self, Wired, WiringError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -145,9 +147,19 @@ pub const EXIT_BROKER: i32 = 6;
 
 /// The process's one runtime; on failure the message is printed and the exit status returned.
 pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
-    mitid_flex_tv::wiring::runtime().map_err(|e| {
+    wiring::runtime().map_err(|e| {
         eprintln!("tokio: {e}");
         EXIT_BROKER
+    })
+}
+
+/// The broker (or the embedded simulator) for these settings; on failure the message is
+/// printed and the exit status returned.
+pub async fn connect(common: &Common, settings: &Settings) -> Result<Wired, i32> {
+    let approve_after = common.sim_approve_after.map(Duration::from_secs);
+    wiring::connect(settings, approve_after).await.map_err(|e| {
+        eprintln!("{e}");
+        wiring_exit_code(&e)
     })
 }
 

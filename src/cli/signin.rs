@@ -69,13 +69,9 @@ async fn signin(
     who: Who,
     lang: Lang,
 ) -> i32 {
-    let approve_after = common.sim_approve_after.map(Duration::from_secs);
-    let wired = match wiring::connect(&settings, approve_after).await {
+    let wired = match super::connect(common, &settings).await {
         Ok(w) => w,
-        Err(e) => {
-            eprintln!("{e}");
-            return super::wiring_exit_code(&e);
-        }
+        Err(code) => return code,
     };
     if let Some(phone) = wired.phone_url() {
         eprintln!(

@@ -81,7 +81,7 @@ pub fn start_ui(setup: Setup) -> Ui {
     let (events, receiver) = mitid_flex_tv::ui::events::channel(&app);
     let ctl = Controller::new(&app, setup, host.clone(), clock.clone(), receiver);
     app.show().expect("show");
-    // The testing backend ignores keys until the window is active (SLINT-NOTES).
+    // The testing backend ignores keys until the window is active (docs/ARCHITECTURE.md).
     app.window()
         .dispatch_event(WindowEvent::WindowActiveChanged(true));
     Ui {
