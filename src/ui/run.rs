@@ -1,6 +1,7 @@
 //! The TV app's window and event loop. The caller (`crate::wiring`) brings the [`Host`]; the
 //! window is up before anything that can wait is started.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::mpsc;
@@ -56,12 +57,53 @@ impl Window {
         after_first_frame: impl FnOnce() + 'static,
     ) -> Result<(), UiError> {
         let ctl = Controller::new(&self.app, setup, host, Rc::new(SystemClock), self.receiver);
-        // Timers are served after the loop's first pass, which draws the window.
-        slint::Timer::single_shot(Duration::ZERO, after_first_frame);
+        after_first_drawing(&self.app, after_first_frame);
         let result = self.app.run().map_err(|e| UiError::Platform(e.to_string()));
         ctl.shutdown();
         result
     }
+}
+
+/// Runs `f` on the UI thread once the window has been drawn for the first time.
+///
+/// Timers run at the start of each event-loop pass, before that pass draws, so a timer set
+/// before the loop starts would run first. winit: the first `RedrawRequested` draws; a zero
+/// timer set then runs at the start of the next pass. linuxkms: each pass runs timers and then
+/// draws, so the second pass comes after the first frame. Either way, after 1 s `f` runs
+/// regardless, so a platform that behaves otherwise is only slower to wire, never stuck.
+fn after_first_drawing(app: &AppWindow, f: impl FnOnce() + 'static) {
+    let once: Rc<RefCell<Option<Box<dyn FnOnce()>>>> = Rc::new(RefCell::new(Some(Box::new(f))));
+    let run = |once: &Rc<RefCell<Option<Box<dyn FnOnce()>>>>| {
+        let once = once.clone();
+        move || {
+            let f = once.borrow_mut().take();
+            if let Some(f) = f {
+                f();
+            }
+        }
+    };
+    #[cfg(feature = "desktop")]
+    {
+        use slint::winit_030::{EventResult, WinitWindowAccessor, winit::event::WindowEvent};
+        let mut next_pass = Some(run(&once));
+        app.window().on_winit_window_event(move |_, event| {
+            if matches!(event, WindowEvent::RedrawRequested)
+                && let Some(f) = next_pass.take()
+            {
+                slint::Timer::single_shot(Duration::ZERO, f);
+            }
+            EventResult::Propagate
+        });
+    }
+    #[cfg(not(feature = "desktop"))]
+    {
+        let _ = app;
+        let second_pass = run(&once);
+        slint::Timer::single_shot(Duration::ZERO, move || {
+            slint::Timer::single_shot(Duration::ZERO, second_pass);
+        });
+    }
+    slint::Timer::single_shot(Duration::from_secs(1), run(&once));
 }
 
 /// fontique asks fontconfig at start and panics when it finds no font at all, even though
