@@ -72,8 +72,9 @@ impl Window {
 /// draws, so the second pass comes after the first frame. Either way, after 1 s `f` runs
 /// regardless, so a platform that behaves otherwise is only slower to wire, never stuck.
 fn after_first_drawing(app: &AppWindow, f: impl FnOnce() + 'static) {
-    let once: Rc<RefCell<Option<Box<dyn FnOnce()>>>> = Rc::new(RefCell::new(Some(Box::new(f))));
-    let run = |once: &Rc<RefCell<Option<Box<dyn FnOnce()>>>>| {
+    type Once = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
+    let once: Once = Rc::new(RefCell::new(Some(Box::new(f))));
+    let run = |once: &Once| {
         let once = once.clone();
         move || {
             let f = once.borrow_mut().take();
