@@ -48,7 +48,7 @@ pub enum WiringError {
     #[error("cannot start the embedded simulator: {0}")]
     Simulator(String),
     #[error(
-        "this build has no embedded simulator: set issuer to a running mitid-flex-sim (e.g. issuer = \"http://127.0.0.1:8089/op\") or choose a broker profile"
+        "this build has no embedded simulator: set issuer to a running mitid-flex-sim (e.g. issuer = \"http://127.0.0.1:8787/op\") or choose a broker profile"
     )]
     NoSimulator,
     #[error("{0}")]
