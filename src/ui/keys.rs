@@ -75,8 +75,8 @@ impl Repeat {
         self.timer.stop();
     }
 
-    /// One tick: the direction to move in, if this tick moves. `step` says whether focus
-    /// moved; at an edge the repeat ends.
+    /// One tick of the held arrow: after the first delay, `step` moves focus and says
+    /// whether it moved; at an edge, or after the limit, the repeat ends.
     pub fn tick(&self, step: impl FnOnce(Dir) -> bool) {
         let Some((dir, ticks)) = self.held.get() else {
             self.timer.stop();
