@@ -18,6 +18,7 @@ mod host;
 mod input;
 mod keyboard;
 mod keys;
+pub mod multitap;
 mod present;
 mod render;
 mod run;
