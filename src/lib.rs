@@ -12,5 +12,6 @@ pub mod logging;
 pub mod qr;
 pub mod session;
 pub mod sim;
+pub mod speech;
 pub mod ui;
 pub mod viewers;
