@@ -23,6 +23,7 @@ mod present;
 mod render;
 mod run;
 mod sample;
+pub mod scale;
 mod view;
 
 /// The compiled `ui/app.slint`: `AppWindow` and its global adapters.

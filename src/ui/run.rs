@@ -35,6 +35,7 @@ pub fn run(settings: Settings, opts: RunOptions) -> Result<(), UiError> {
         .map_err(UiError::Runtime)?;
 
     let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
+    super::scale::install(&app);
     if opts.fullscreen {
         app.window().set_fullscreen(true);
     }
