@@ -16,6 +16,7 @@ mod flow;
 pub mod focus;
 mod host;
 mod input;
+mod key_redraw;
 mod keyboard;
 mod keys;
 pub mod multitap;

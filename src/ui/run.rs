@@ -36,6 +36,7 @@ pub fn run(settings: Settings, opts: RunOptions) -> Result<(), UiError> {
 
     let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
     super::scale::install(&app);
+    super::key_redraw::install(app.window());
     if opts.fullscreen {
         app.window().set_fullscreen(true);
     }
