@@ -87,6 +87,8 @@ pub struct UiConfig {
     pub remember_max: usize,
     /// Offer the QR (CIBA + PAR) sign-in on Start (Signaturgruppen profiles only).
     pub qr: bool,
+    /// Spoken guidance through espeak-ng or spd-say when installed (silent otherwise).
+    pub speech: bool,
 }
 
 impl Default for UiConfig {
@@ -97,6 +99,7 @@ impl Default for UiConfig {
             idle_signout_secs: 900,
             remember_max: 6,
             qr: true,
+            speech: false,
         }
     }
 }
@@ -116,6 +119,8 @@ pub struct FileConfig {
     pub action: Option<Action>,
     pub service_name: Option<String>,
     pub reference_template: Option<String>,
+    /// The reference text for viewers who chose English (default: an English `{code}` text).
+    pub reference_template_en: Option<String>,
     /// `"auto"` (the box's address towards the OP) or a literal IP.
     pub client_ip: Option<String>,
     pub ciba_nonce: Option<bool>,
@@ -189,7 +194,9 @@ pub struct Settings {
     pub binding_message: BindingMessage,
     pub action: Option<Action>,
     pub service_name: String,
+    /// Danish: the app's default language.
     pub reference_template: String,
+    pub reference_template_en: String,
     pub client_ip: Option<IpAddr>,
     pub ciba_nonce: bool,
     pub language: Option<String>,
@@ -340,8 +347,17 @@ impl Settings {
             .reference_template
             .clone()
             .unwrap_or_else(|| code::DEFAULT_TEMPLATE.to_string());
-        code::check_template(&reference_template, &service_name)
-            .map_err(|e| ConfigError::invalid("reference_template", e.to_string()))?;
+        let reference_template_en = f
+            .reference_template_en
+            .clone()
+            .unwrap_or_else(|| code::DEFAULT_TEMPLATE_EN.to_string());
+        for (key, template) in [
+            ("reference_template", &reference_template),
+            ("reference_template_en", &reference_template_en),
+        ] {
+            code::check_template(template, &service_name)
+                .map_err(|e| ConfigError::invalid(key, e.to_string()))?;
+        }
         let client_ip = match f.client_ip.as_deref().map(str::trim) {
             None | Some("auto") => None,
             Some(ip) => Some(ip.parse().map_err(|_| {
@@ -381,6 +397,7 @@ impl Settings {
             action: f.action.or(Some(Action::LogOn)),
             service_name,
             reference_template,
+            reference_template_en,
             client_ip,
             ciba_nonce: f.ciba_nonce.unwrap_or(true),
             language: f.language.clone(),
@@ -414,6 +431,16 @@ impl Settings {
             dialect: self.dialect(),
             hint_encoding: self.hint_encoding,
             request_timeout: self.request_timeout,
+        }
+    }
+
+    /// The reference template for the viewer's language (`"en"` English, anything else
+    /// Danish). Whoever starts a request sets it as `SessionSettings::reference_template`.
+    pub fn reference_template_for(&self, language: &str) -> &str {
+        if language == "en" {
+            &self.reference_template_en
+        } else {
+            &self.reference_template
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod session;
 /// The offline broker simulator: in the desktop build and `mitid-flex-sim`, never in the kiosk.
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod speech;
 pub mod ui;
 pub mod viewers;
 pub mod wiring;

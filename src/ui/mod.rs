@@ -21,13 +21,16 @@ pub mod focus;
 mod host;
 mod input;
 pub mod journey;
+mod key_redraw;
 mod keyboard;
 mod keys;
+pub mod multitap;
 pub mod present;
 mod render;
 mod requests;
 mod run;
 mod sample;
+pub mod scale;
 mod screens;
 
 /// The compiled `ui/app.slint`: `AppWindow` and its global adapters. Slint's generated code

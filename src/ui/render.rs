@@ -26,10 +26,6 @@ pub struct RenderArgs {
     pub height: u32,
 }
 
-/// The layout is designed at 1920×1080; other sizes scale it uniformly.
-const DESIGN_WIDTH: f32 = 1920.0;
-const DESIGN_HEIGHT: f32 = 1080.0;
-
 struct Headless(Rc<MinimalSoftwareWindow>);
 
 impl Platform for Headless {
@@ -84,7 +80,8 @@ pub fn render(args: RenderArgs) -> Result<(), UiError> {
 pub fn draw(screen: &str, lang: Lang, width: u32, height: u32) -> Result<Vec<Rgb8Pixel>, UiError> {
     let window = headless_window()?;
     window.set_size(PhysicalSize::new(width, height));
-    let scale_factor = (width as f32 / DESIGN_WIDTH).min(height as f32 / DESIGN_HEIGHT);
+    // The layout is designed at 1920×1080; other sizes scale it uniformly, as the live app does.
+    let scale_factor = super::scale::factor(PhysicalSize::new(width, height)).unwrap_or(1.0);
     window.dispatch_event(WindowEvent::ScaleFactorChanged { scale_factor });
 
     let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;

@@ -30,6 +30,7 @@ impl Window {
             return Err(UiError::NoFonts);
         }
         let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
+        super::scale::install(&app);
         if fullscreen {
             app.window().set_fullscreen(true);
         }
@@ -87,7 +88,9 @@ fn after_first_drawing(app: &AppWindow, f: impl FnOnce() + 'static) {
     {
         use slint::winit_030::{EventResult, WinitWindowAccessor, winit::event::WindowEvent};
         let mut next_pass = Some(run(&once));
-        app.window().on_winit_window_event(move |_, event| {
+        // winit keeps one event filter per window, so this one also serves the key redraw.
+        app.window().on_winit_window_event(move |window, event| {
+            super::key_redraw::on_event(window, event);
             if matches!(event, WindowEvent::RedrawRequested)
                 && let Some(f) = next_pass.take()
             {
