@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::ciba::{Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding};
+use crate::ciba::{
+    Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding, NonceMode,
+};
 use crate::handoff::HandoffConfig;
 use crate::session::{SessionSettings, WaitPolicy, code};
 
@@ -106,12 +108,31 @@ pub struct FileConfig {
     pub reference_template: Option<String>,
     /// `"auto"` (the box's address towards the OP) or a literal IP.
     pub client_ip: Option<String>,
-    pub ciba_nonce: Option<bool>,
+    pub ciba_nonce: Option<NonceSetting>,
     pub language: Option<String>,
     pub log_level: Option<String>,
     pub request_timeout_secs: Option<u64>,
     pub ui: UiConfig,
     pub handoff: HandoffConfig,
+}
+
+/// `ciba_nonce = "verify" | "require" | "off"`. The boolean of earlier versions is still
+/// read: `true` (send one) is "verify", `false` is "off".
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NonceSetting {
+    Mode(NonceMode),
+    Bool(bool),
+}
+
+impl NonceSetting {
+    pub fn mode(self) -> NonceMode {
+        match self {
+            NonceSetting::Mode(m) => m,
+            NonceSetting::Bool(true) => NonceMode::Verify,
+            NonceSetting::Bool(false) => NonceMode::Off,
+        }
+    }
 }
 
 /// Command-line values; they win over the file.
@@ -158,7 +179,7 @@ pub struct Settings {
     pub service_name: String,
     pub reference_template: String,
     pub client_ip: Option<IpAddr>,
-    pub ciba_nonce: bool,
+    pub ciba_nonce: NonceMode,
     pub language: Option<String>,
     pub log_level: Option<String>,
     pub request_timeout: Duration,
@@ -337,7 +358,7 @@ impl Settings {
             service_name,
             reference_template,
             client_ip,
-            ciba_nonce: f.ciba_nonce.unwrap_or(true),
+            ciba_nonce: f.ciba_nonce.map(NonceSetting::mode).unwrap_or_default(),
             language: f.language.clone(),
             log_level: f.log_level.clone(),
             request_timeout: Duration::from_secs(
@@ -389,26 +410,12 @@ impl Settings {
 fn check_issuer_url(issuer: &str) -> Result<(), ConfigError> {
     let url = url::Url::parse(issuer)
         .map_err(|e| ConfigError::Invalid(format!("issuer {issuer:?}: {e}")))?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Domain(d)) => d == "localhost",
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
-                Ok(())
-            } else {
-                Err(ConfigError::Invalid(format!(
-                    "issuer {issuer} uses http; only https is allowed off this machine"
-                )))
-            }
-        }
-        other => Err(ConfigError::Invalid(format!(
-            "issuer scheme {other} is not http(s)"
-        ))),
+    if crate::ciba::discovery::transport_allowed(&url) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "issuer {issuer} must be https (plain http only on this machine)"
+        )))
     }
 }
 

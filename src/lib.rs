@@ -6,10 +6,12 @@
 
 pub mod ciba;
 pub mod config;
+pub mod cpr;
 pub mod handoff;
 pub mod identifier;
 pub mod logging;
 pub mod qr;
+pub mod sanitize;
 pub mod session;
 pub mod sim;
 pub mod ui;

@@ -11,8 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use mitid_flex_tv::ciba::discovery::{JwksCache, KeyLookup};
+use mitid_flex_tv::ciba::claims::IdTokenClaims;
 use mitid_flex_tv::ciba::idtoken::{self, Expectations, left_half_hash};
-use mitid_flex_tv::ciba::{AccessToken, CibaError, IdToken};
+use mitid_flex_tv::ciba::{AccessToken, CibaError, IdToken, NonceMode};
 use serde_json::{Value, json};
 
 const ISS: &str = "https://pp.netseidbroker.dk/op";
@@ -101,8 +102,17 @@ fn without(mut c: Value, key: &str) -> Value {
 }
 
 /// Header step, then the claim steps with the key the kid selects from `set`.
-fn check(token: &str, set: &[Jwk]) -> Result<serde_json::Map<String, Value>, CibaError> {
-    let allowed = vec!["RS256".to_string()];
+fn check(token: &str, set: &[Jwk]) -> Result<IdTokenClaims, CibaError> {
+    check_nonce(token, set, NonceMode::Require, None)
+}
+
+fn check_nonce(
+    token: &str,
+    set: &[Jwk],
+    nonce_mode: NonceMode,
+    response_nonce: Option<&str>,
+) -> Result<IdTokenClaims, CibaError> {
+    let allowed = vec![Algorithm::RS256];
     let access = AccessToken::new(ACCESS);
     let expect = Expectations {
         issuer: ISS,
@@ -111,6 +121,8 @@ fn check(token: &str, set: &[Jwk]) -> Result<serde_json::Map<String, Value>, Cib
         allowed_algs: &allowed,
         signaturgruppen: true,
         ciba_nonce: Some("n-1"),
+        nonce_mode,
+        response_nonce,
         access_token: Some(&access),
         now: now(),
     };
@@ -123,12 +135,12 @@ fn check(token: &str, set: &[Jwk]) -> Result<serde_json::Map<String, Value>, Cib
         None if set.len() == 1 => set.first(),
         None => None,
     };
-    idtoken::validate(&token, alg, jwk, &expect)
+    Ok(idtoken::validate(&token, alg, jwk, &expect)?)
 }
 
-fn step_of(r: Result<serde_json::Map<String, Value>, CibaError>) -> u8 {
+fn step_of(r: Result<IdTokenClaims, CibaError>) -> u8 {
     match r {
-        Err(CibaError::IdToken { step, .. }) => step,
+        Err(CibaError::IdToken(e)) => e.step(),
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
@@ -137,7 +149,7 @@ fn step_of(r: Result<serde_json::Map<String, Value>, CibaError>) -> u8 {
 fn valid_broker_token_is_accepted() {
     let k = Key::new("K1");
     let c = check(&k.rs256(&claims()), &[k.jwk()]).unwrap();
-    assert_eq!(c["mitid.identity_name"], "Ileya Jensen");
+    assert_eq!(c.profile.identity_name.as_deref(), Some("Ileya Jensen"));
 }
 
 #[test]
@@ -259,7 +271,7 @@ fn invalid_secondary_aud() {
 fn several_audiences_need_azp_to_be_us() {
     // With an extra audience we trust, azp decides.
     let k = Key::new("K1");
-    let allowed = vec!["RS256".to_string()];
+    let allowed = vec![Algorithm::RS256];
     let trusted = vec!["https://trusted.example".to_string()];
     let access = AccessToken::new(ACCESS);
     let run = |c: &Value| {
@@ -271,10 +283,12 @@ fn several_audiences_need_azp_to_be_us() {
             allowed_algs: &allowed,
             signaturgruppen: true,
             ciba_nonce: None,
+            nonce_mode: NonceMode::Verify,
+            response_nonce: None,
             access_token: Some(&access),
             now: now(),
         };
-        idtoken::validate(&token, Algorithm::RS256, Some(&k.jwk()), &expect)
+        idtoken::validate(&token, Algorithm::RS256, Some(&k.jwk()), &expect).map_err(CibaError::from)
     };
     let two = with(claims(), "aud", json!([CLIENT, "https://trusted.example"]));
     assert_eq!(step_of(run(&two)), 6, "no azp");
@@ -371,6 +385,67 @@ fn ciba_nonce_must_echo() {
         )),
         11
     );
+}
+
+#[test]
+fn ciba_nonce_is_checked_wherever_it_is_echoed() {
+    let k = Key::new("K1");
+    let bare = k.rs256(&without(claims(), "ciba_nonce"));
+    let full = k.rs256(&claims());
+    let verify = |t: &str, top| check_nonce(t, &[k.jwk()], NonceMode::Verify, top);
+    let require = |t: &str, top| check_nonce(t, &[k.jwk()], NonceMode::Require, top);
+    // verify: no echo is accepted; any mismatch, in the token or at the top level, is fatal.
+    assert!(verify(&bare, None).is_ok());
+    assert!(verify(&bare, Some("n-1")).is_ok());
+    assert!(verify(&full, Some("n-1")).is_ok());
+    assert_eq!(step_of(verify(&bare, Some("other"))), 11);
+    assert_eq!(step_of(verify(&full, Some("other"))), 11);
+    // require: an echo in either place is enough.
+    assert!(require(&bare, Some("n-1")).is_ok());
+    assert!(require(&full, None).is_ok());
+    assert_eq!(step_of(require(&bare, None)), 11);
+    // off: nothing was sent, nothing is checked.
+    assert!(check_nonce(&bare, &[k.jwk()], NonceMode::Off, Some("other")).is_ok());
+}
+
+#[test]
+fn unknown_crit_header_is_rejected() {
+    // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject.
+    let k = Key::new("K1");
+    let header = |crit: Value| json!({"alg": "RS256", "kid": "K1", "crit": crit, "exp": 1});
+    for crit in [json!(["exp"]), json!(["b64"]), json!("exp"), json!(null)] {
+        let token = k.sign(&header(crit.clone()), &claims());
+        assert_eq!(step_of(check(&token, &[k.jwk()])), 1, "{crit}");
+    }
+    assert!(check(&k.sign(&header(json!([])), &claims()), &[k.jwk()]).is_ok());
+}
+
+#[test]
+fn extreme_times_never_wrap() {
+    // In release builds `now - iat` with iat = i64::MIN used to wrap and skip the age check.
+    let k = Key::new("K1");
+    for (claim, v) in [
+        ("iat", json!(i64::MIN)),
+        ("iat", json!(i64::MAX)),
+        ("exp", json!(i64::MIN)),
+        ("nbf", json!(i64::MAX)),
+        ("iat", json!(-1e300)),
+        ("exp", json!(-1e300)),
+    ] {
+        let c = with(claims(), claim, v.clone());
+        assert_eq!(step_of(check(&k.rs256(&c), &[k.jwk()])), 7, "{claim}={v}");
+    }
+    // exp far in the future is fine (it is the iat age that bounds a token's use).
+    let c = with(claims(), "exp", json!(u64::MAX));
+    assert!(check(&k.rs256(&c), &[k.jwk()]).is_ok());
+}
+
+#[test]
+fn key_algorithm_is_compared_by_value() {
+    let k = Key::new("K1");
+    let mut jwk = k.jwk();
+    jwk.common.key_algorithm = Some(jsonwebtoken::jwk::KeyAlgorithm::RS384);
+    assert_eq!(step_of(check(&k.rs256(&claims()), &[jwk])), 3);
 }
 
 #[test]

@@ -90,8 +90,7 @@ fn tokens() -> PollOutcome {
     PollOutcome::Tokens(TokenResponse {
         id_token: IdToken::new("h.p.s"),
         access_token: None,
-        expires_in: Some(3600),
-        scope: None,
+        ciba_nonce: None,
     })
 }
 
@@ -148,6 +147,7 @@ impl Backend for Fake {
         &self,
         _t: &TokenResponse,
         _nonce: Option<&str>,
+        _mode: mitid_flex_tv::ciba::NonceMode,
     ) -> Result<Profile, CibaError> {
         Ok(Profile {
             sub: "sub-1".into(),
@@ -175,7 +175,7 @@ fn settings() -> SessionSettings {
         reference_template: "Log på {service} · kode {code}".into(),
         action: None,
         client_ip: "192.0.2.10".parse().unwrap(),
-        ciba_nonce: true,
+        ciba_nonce: mitid_flex_tv::ciba::NonceMode::Verify,
         binding_message_is_code: true,
         policy: WaitPolicy::default(),
     }

@@ -8,6 +8,7 @@ use clap::Args;
 use mitid_flex_tv::ciba::{CibaClient, Dialect};
 use mitid_flex_tv::config::Settings;
 use mitid_flex_tv::session::{self, Outcome, Update, Who};
+use mitid_flex_tv::sanitize::clean;
 use mitid_flex_tv::{handoff, identifier, qr};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -79,7 +80,11 @@ pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
             return EXIT_BROKER;
         }
     };
-    rt.block_on(signin(common, args, settings, who, &lang))
+    let code = rt.block_on(signin(common, args, settings, who, &lang));
+    // Do not wait for requests left behind (a hanging start, a DNS lookup): leaving is
+    // immediate, and the OP lets them expire.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    code
 }
 
 async fn signin(
@@ -89,6 +94,15 @@ async fn signin(
     who: Who,
     lang: &Lang,
 ) -> i32 {
+    // Before anything is sent, so that SIGINT/SIGTERM always end in a cancelled request
+    // and exit 130, never in the default action.
+    let (mut sigint, mut sigterm) = match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(i), Ok(t)) => (i, t),
+        _ => return EXIT_BROKER,
+    };
     let (issuer, sim) = match embedded::issuer_for(&settings, common.sim_approve_after).await {
         Ok(v) => v,
         Err(e) => {
@@ -122,16 +136,6 @@ async fn signin(
             let _ = tx.send(u);
         },
     );
-    let (mut sigint, mut sigterm) = match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(i), Ok(t)) => (i, t),
-        _ => {
-            handle.cancel();
-            return EXIT_BROKER;
-        }
-    };
     let tty = std::io::stderr().is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut deadline = None;
@@ -173,9 +177,13 @@ async fn signin(
     };
     let identity = session::identity_json(&profile, &reference_text, SystemTime::now());
     if args.json {
-        println!("{identity}");
+        println!(
+            "{}",
+            mitid_flex_tv::sanitize::json_for_terminal(&identity.to_string())
+        );
     } else {
-        let s = |k: &str| identity[k].as_str().unwrap_or("-").to_string();
+        // Claims come from the OP: sanitized for the terminal (the JSON form is escaped).
+        let s = |k: &str| clean(identity[k].as_str().unwrap_or("-"));
         println!(
             "name: {}\nuuid: {}\ndate_of_birth: {}\nage: {}\nsub: {}\nissuer: {}",
             s("name"),
@@ -215,7 +223,7 @@ fn print_waiting(w: &session::Waiting, lang: &Lang) {
             Ok(m) => eprintln!("{}", qr::to_terminal(&m)),
             Err(e) => eprintln!("(QR: {e})"),
         }
-        eprintln!("{uri}");
+        eprintln!("{}", clean(uri));
     } else {
         eprintln!(
             "{}\n\n    {}\n",
@@ -289,6 +297,6 @@ fn report(outcome: &Outcome, lang: &Lang) -> i32 {
             lang.pick("Login mislykkedes.", "Sign-in failed.")
         ),
     };
-    eprintln!("{text}");
+    eprintln!("{}", clean(&text));
     outcome.exit_code()
 }

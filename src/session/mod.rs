@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod code;
+mod finish;
 pub mod runner;
 pub mod timing;
 
@@ -18,7 +19,7 @@ pub use backend::Backend;
 pub use runner::{SessionHandle, spawn};
 pub use timing::WaitPolicy;
 
-use crate::ciba::{Action, FlexSubject, Profile};
+use crate::ciba::{Action, FlexSubject, NonceMode, Profile};
 
 /// Whom to ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +40,8 @@ pub struct SessionSettings {
     pub action: Option<Action>,
     /// The viewer's IP for the broker's risk data (`ip` in the Flex hint).
     pub client_ip: IpAddr,
-    /// Send a random `ciba_nonce` and require the ID token to echo it.
-    pub ciba_nonce: bool,
+    /// Whether to send a random `ciba_nonce` (Flex hint only) and how its echo is checked.
+    pub ciba_nonce: NonceMode,
     /// Standard `login_hint` only: send just the code as `binding_message` (OPs limit its
     /// characters), rather than the whole reference text.
     pub binding_message_is_code: bool,
@@ -55,7 +56,7 @@ pub struct Waiting {
     pub reference_text: String,
     pub code: String,
     /// When the request ends: start + `expires_in` (and, for QR, no later than the
-    /// `request_uri` lifetime).
+    /// `request_uri` lifetime), at most `timing::MAX_LIFETIME`.
     pub deadline: Instant,
     pub expires_in: Duration,
     /// QR flow: the URL to show as a QR code.

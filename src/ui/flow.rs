@@ -35,7 +35,7 @@ pub(super) fn id_error(e: &IdentifierError) -> IdError {
 fn outcome_view(outcome: &Outcome, origin: Origin) -> Option<OutcomeView> {
     let view = |kind, detail: String, can_retry| OutcomeView {
         kind,
-        detail,
+        detail: crate::sanitize::clean(&detail),
         details: false,
         can_retry,
         can_edit: origin == Origin::Identify,

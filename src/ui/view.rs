@@ -153,13 +153,14 @@ impl Controller {
         let st = self.state.borrow();
         let Some(s) = &st.signed_in else { return };
         let a = self.app.global::<SignedInAdapter>();
-        a.set_name(s.profile.name.clone().unwrap_or_default().into());
+        let clean = crate::sanitize::clean;
+        a.set_name(s.profile.name.as_deref().map(clean).unwrap_or_default().into());
         a.set_details_shown(s.details);
         a.set_date_of_birth(
             s.profile
                 .date_of_birth
                 .as_deref()
-                .map(present::date)
+                .map(|d| clean(&present::date(d)))
                 .unwrap_or_default()
                 .into(),
         );
