@@ -255,7 +255,7 @@ async fn sigterm_exits_130_within_a_second_whatever_is_in_flight() {
     ] {
         let op = Op::start(move |_, r| path_of(r, hang).then_some(Reply::Hang)).await;
         let child = signin(&op.issuer, "", &[]);
-        op.wait_for(&format!("/op{hang}")).await;
+        op.wait_for(hang).await;
         let run = finish(child, Some(signal)).await;
         run.assert_exit(130, hang);
         println!("signal {signal} during a hanging {hang}: exit after {:?}", run.elapsed);

@@ -96,11 +96,11 @@ impl Op {
             .count()
     }
 
-    /// Waits until a request whose path starts with `path_start` has arrived.
-    pub async fn wait_for(&self, path_start: &str) {
+    /// Waits until a request whose path ends with `suffix` has arrived.
+    pub async fn wait_for(&self, suffix: &str) {
         loop {
             let notified = self.arrived.notified();
-            if self.seen().iter().any(|s| s.path.starts_with(path_start)) {
+            if self.seen().iter().any(|s| s.path.ends_with(suffix)) {
                 return;
             }
             tokio::time::timeout(Duration::from_secs(30), notified)
