@@ -45,7 +45,6 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-
 /// Used when `timeout_secs` is not set.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 

@@ -48,7 +48,9 @@ pub fn json_for_terminal(json: &str) -> String {
 
 fn is_unsafe(c: char) -> bool {
     // `char::is_control` is exactly Unicode Cc: C0, DEL and C1.
-    c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+    c.is_control()
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 fn cut(s: &str) -> String {
@@ -76,7 +78,9 @@ mod tests {
 
     #[test]
     fn strips_bidi_overrides_and_isolates() {
-        let out = clean("a\u{202A}b\u{202B}c\u{202C}d\u{202D}e\u{202E}f\u{2066}g\u{2067}h\u{2068}i\u{2069}j");
+        let out = clean(
+            "a\u{202A}b\u{202B}c\u{202C}d\u{202D}e\u{202E}f\u{2066}g\u{2067}h\u{2068}i\u{2069}j",
+        );
         assert_eq!(out, "abcdefghij");
         // Letters of right-to-left scripts stay.
         assert_eq!(clean("שלום"), "שלום");

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use mitid_flex_tv::ciba::discovery::{JwksCache, KeyLookup};
 use mitid_flex_tv::ciba::claims::IdTokenClaims;
+use mitid_flex_tv::ciba::discovery::{JwksCache, KeyLookup};
 use mitid_flex_tv::ciba::idtoken::{self, Expectations, left_half_hash};
 use mitid_flex_tv::ciba::{AccessToken, CibaError, IdToken, NonceMode};
 use serde_json::{Value, json};
@@ -288,7 +288,8 @@ fn several_audiences_need_azp_to_be_us() {
             access_token: Some(&access),
             now: now(),
         };
-        idtoken::validate(&token, Algorithm::RS256, Some(&k.jwk()), &expect).map_err(CibaError::from)
+        idtoken::validate(&token, Algorithm::RS256, Some(&k.jwk()), &expect)
+            .map_err(CibaError::from)
     };
     let two = with(claims(), "aud", json!([CLIENT, "https://trusted.example"]));
     assert_eq!(step_of(run(&two)), 6, "no azp");

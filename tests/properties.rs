@@ -35,7 +35,8 @@ fn number() -> impl Strategy<Value = Value> {
         Just(json!(i64::MIN)),
         Just(json!(0)),
         (0u64..100_000).prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         "[ -~]{0,12}".prop_map(Value::from),
         Just(Value::Null),
         Just(json!([1])),
@@ -43,7 +44,12 @@ fn number() -> impl Strategy<Value = Value> {
 }
 
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof!["[ -~]{0,40}", "\\PC{0,20}", ".{0,20}", Just("x".repeat(2000))]
+    prop_oneof![
+        "[ -~]{0,40}",
+        "\\PC{0,20}",
+        ".{0,20}",
+        Just("x".repeat(2000))
+    ]
 }
 
 fn answer() -> impl Strategy<Value = Answer> {

@@ -24,7 +24,10 @@ async fn a_lifetime_beyond_the_cap_ends_at_the_cap_and_is_cancelled() {
     // An interval longer than the lifetime: no poll at all.
     assert!(fake.poll_times().is_empty());
     let log = fake.log.lock().unwrap();
-    assert_eq!(log.cancels, 1, "the request cut short is cancelled at the OP");
+    assert_eq!(
+        log.cancels, 1,
+        "the request cut short is cancelled at the OP"
+    );
     assert_eq!(log.cancel_times, vec![started + MAX_LIFETIME]);
     let waiting = updates.iter().find_map(|u| match u {
         Update::Waiting(w) => Some(w.clone()),
@@ -35,7 +38,11 @@ async fn a_lifetime_beyond_the_cap_ends_at_the_cap_and_is_cancelled() {
 
 #[tokio::test(start_paused = true)]
 async fn interval_zero_polls_every_second() {
-    let fake = Fake::new(u64::MAX, Some(0), vec![Reply::Ok(pending), Reply::Ok(denied)]);
+    let fake = Fake::new(
+        u64::MAX,
+        Some(0),
+        vec![Reply::Ok(pending), Reply::Ok(denied)],
+    );
     let (outcome, _) = run(&fake, uuid_subject()).await;
     assert_eq!(outcome, Outcome::Rejected);
     assert_eq!(fake.poll_times(), vec![1.0, 2.0]);
@@ -57,7 +64,11 @@ async fn a_poll_in_flight_at_the_deadline_is_dropped() {
     assert_eq!(outcome, Outcome::Expired);
     assert_eq!(fake.poll_times(), vec![3.0, 6.0, 9.0]);
     assert_eq!(Instant::now() - started, Duration::from_secs(10));
-    assert_eq!(fake.log.lock().unwrap().cancels, 0, "the OP's lifetime ends too");
+    assert_eq!(
+        fake.log.lock().unwrap().cancels,
+        0,
+        "the OP's lifetime ends too"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -72,7 +83,10 @@ async fn leaving_during_a_hanging_start_ends_at_once_and_cancels_a_late_answer()
     let left = Instant::now();
     handle.cancel();
     assert_eq!(handle.finished().await, Outcome::Cancelled);
-    assert_eq!(Instant::now() - left, CANCEL_BUDGET / 2 - Duration::from_millis(1));
+    assert_eq!(
+        Instant::now() - left,
+        CANCEL_BUDGET / 2 - Duration::from_millis(1)
+    );
     assert_eq!(fake.log.lock().unwrap().cancels, 1);
 
     // The answer comes much later: the session ends after the budget; the request is still
@@ -119,7 +133,10 @@ async fn a_jwks_outage_while_validating_is_a_network_failure() {
         ..Fake::plain(300, Some(3), vec![Reply::Ok(tokens)])
     });
     let (outcome, _) = run(&fake, uuid_subject()).await;
-    assert!(matches!(outcome, Outcome::NoConnection { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, Outcome::NoConnection { .. }),
+        "{outcome:?}"
+    );
     assert_eq!(outcome.exit_code(), 6);
 }
 

@@ -28,7 +28,12 @@ async fn signin(sim: &SimHandle, config: &str) -> (Option<i32>, String, String) 
     let out = Command::new(BIN)
         .args(["signin", "--profile", "signaturgruppen-pp", "--issuer"])
         .arg(sim.authority())
-        .args(["--kind", "uuid", "--identifier", "8a9856e0-f12d-4217-b320-c8a076be9320"])
+        .args([
+            "--kind",
+            "uuid",
+            "--identifier",
+            "8a9856e0-f12d-4217-b320-c8a076be9320",
+        ])
         .arg("--json")
         .env("MITID_FLEX_TV_CONFIG", &file)
         .env_remove("MITID_FLEX_TV_CLIENT_SECRET")
@@ -75,7 +80,11 @@ async fn every_echo_mode_with_every_config_value() {
         let (code, stderr) = run.await.unwrap();
         let verify = value == "\"verify\"" || value == "true";
         // Only "require" with no echo at all refuses; a wrong echo is covered by tests/hostile.
-        let want = if echo == NonceEcho::None && value == "\"require\"" { 7 } else { 0 };
+        let want = if echo == NonceEcho::None && value == "\"require\"" {
+            7
+        } else {
+            0
+        };
         assert_eq!(code, Some(want), "{echo:?} / {value}: {stderr}");
         assert_eq!(
             stderr.contains("did not echo ciba_nonce"),

@@ -140,7 +140,10 @@ mod tests {
             r#"{"exp":18446744073709551615,"iat":-9223372036854775808,"nbf":1e300}"#,
         )
         .unwrap();
-        assert_eq!((c.exp, c.iat, c.nbf), (Some(i64::MAX), Some(i64::MIN), Some(i64::MAX)));
+        assert_eq!(
+            (c.exp, c.iat, c.nbf),
+            (Some(i64::MAX), Some(i64::MIN), Some(i64::MAX))
+        );
         assert!(serde_json::from_str::<IdTokenClaims>(r#"{"exp":"soon"}"#).is_err());
         assert!(serde_json::from_str::<IdTokenClaims>(r#"{"iss":5}"#).is_err());
     }

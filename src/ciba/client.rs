@@ -272,7 +272,9 @@ impl CibaClient {
         let uri = url::Url::parse(&body.authentication_uri)
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && u.as_str().len() <= 2048)
-            .ok_or_else(|| CibaError::protocol("init-auth", 200, "authentication_uri is not an http(s) URL"))?;
+            .ok_or_else(|| {
+                CibaError::protocol("init-auth", 200, "authentication_uri is not an http(s) URL")
+            })?;
         Ok(ParResponse {
             authentication_uri: uri.to_string(),
             expires_in: body.expires_in.unwrap_or(600),

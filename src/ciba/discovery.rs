@@ -288,14 +288,26 @@ mod tests {
         assert!(ok(&local, "http://127.0.0.1:8787/op", true));
         let mut m = local.clone();
         m.token_endpoint = "http://192.0.2.1/op/connect/token".into();
-        assert!(!ok(&m, "http://127.0.0.1:8787/op", false), "plain http off loopback");
+        assert!(
+            !ok(&m, "http://127.0.0.1:8787/op", false),
+            "plain http off loopback"
+        );
         let mut m = local.clone();
         m.jwks_uri = "https://keys.example/jwks".into();
-        assert!(ok(&m, "http://127.0.0.1:8787/op", false), "generic OP: https anywhere");
-        assert!(!ok(&m, "http://127.0.0.1:8787/op", true), "broker: same origin only");
+        assert!(
+            ok(&m, "http://127.0.0.1:8787/op", false),
+            "generic OP: https anywhere"
+        );
+        assert!(
+            !ok(&m, "http://127.0.0.1:8787/op", true),
+            "broker: same origin only"
+        );
         let mut m = meta("https://op.example/op");
         m.backchannel_authentication_endpoint = Some("http://op.example/op/connect/ciba".into());
-        assert!(!ok(&m, "https://op.example/op", false), "downgrade on the same host");
+        assert!(
+            !ok(&m, "https://op.example/op", false),
+            "downgrade on the same host"
+        );
         let mut m = meta("https://op.example/op");
         m.userinfo_endpoint = Some("https://op.example:8443/op/userinfo".into());
         assert!(!ok(&m, "https://op.example/op", true), "another port");

@@ -166,7 +166,10 @@ mod tests {
             endpoint: "ciba",
             status: 400,
             code: "invalid_request\x1b]0;pwned\x07".into(),
-            description: Some(format!("\r\x1b[2Jsigned in as admin {}", "x".repeat(10_000))),
+            description: Some(format!(
+                "\r\x1b[2Jsigned in as admin {}",
+                "x".repeat(10_000)
+            )),
         };
         let shown = e.to_string();
         assert!(!shown.chars().any(char::is_control), "{shown:?}");

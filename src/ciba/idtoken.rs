@@ -133,7 +133,9 @@ fn check_crit(token: &str) -> Result<(), IdTokenError> {
     match header.get("crit") {
         None => Ok(()),
         Some(serde_json::Value::Array(a)) if a.is_empty() => Ok(()),
-        Some(_) => Err(bad("crit names extensions we do not understand (RFC 7515 §4.1.11)")),
+        Some(_) => Err(bad(
+            "crit names extensions we do not understand (RFC 7515 §4.1.11)",
+        )),
     }
 }
 
@@ -273,7 +275,9 @@ fn check_times(c: &IdTokenClaims, now: SystemTime) -> Result<(), IdTokenError> {
             now.saturating_sub(iat)
         )));
     }
-    if c.nbf.is_some_and(|nbf| nbf > now.saturating_add(MAX_SKEW_SECS)) {
+    if c.nbf
+        .is_some_and(|nbf| nbf > now.saturating_add(MAX_SKEW_SECS))
+    {
         return Err(t("not valid yet (nbf)"));
     }
     Ok(())

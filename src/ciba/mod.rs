@@ -4,6 +4,10 @@
 //! answer is read through one capped reader (`wire`) and parsed into typed, bounded values
 //! (`start`, `poll`, `claims`) before any of it is used.
 
+// Values from outside (expires_in, interval, exp, iat…) may be anything: every integer
+// operation here must be checked or saturating.
+#![deny(clippy::arithmetic_side_effects)]
+
 pub mod claims;
 pub mod client;
 pub mod discovery;

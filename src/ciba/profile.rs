@@ -1,7 +1,7 @@
 //! The signed-in identity, mapped from validated ID token claims.
 
-use serde::Serialize;
 use super::claims::IdTokenClaims;
+use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Profile {

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use mitid_flex_tv::ciba::{CibaClient, Dialect};
 use mitid_flex_tv::config::Settings;
-use mitid_flex_tv::session::{self, Outcome, Update, Who};
 use mitid_flex_tv::sanitize::clean;
+use mitid_flex_tv::session::{self, Outcome, Update, Who};
 use mitid_flex_tv::{handoff, identifier, qr};
 use tokio::signal::unix::{SignalKind, signal};
 

@@ -4,6 +4,10 @@
 //! them with tokio's clock (paused in tests); `backend` is the seam to the broker.
 //! No UI code and no user-facing text here: outcomes are typed and the UI words them.
 
+// Values from outside (expires_in, interval, exp, iat…) may be anything: every integer
+// operation here must be checked or saturating.
+#![deny(clippy::arithmetic_side_effects)]
+
 pub mod backend;
 pub mod code;
 mod finish;

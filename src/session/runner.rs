@@ -11,7 +11,9 @@ use super::code::{render, verification_code};
 use super::finish::{failure, terminal};
 use super::timing::{Answer, Schedule, Step};
 use super::{Backend, Outcome, SessionSettings, Update, Waiting, Who};
-use crate::ciba::{AuthReqId, CibaError, FlexHint, LoginHint, NonceMode, PollOutcome, StartResponse};
+use crate::ciba::{
+    AuthReqId, CibaError, FlexHint, LoginHint, NonceMode, PollOutcome, StartResponse,
+};
 
 /// How long leaving may wait for the OP to hear about it: Back, SIGINT and SIGTERM end the
 /// sign-in within a second, whatever is in flight.
@@ -99,7 +101,8 @@ async fn abandon_start<B: Backend>(
     backend: Arc<B>,
     mut start: JoinHandle<Result<StartResponse, CibaError>>,
 ) -> Outcome {
-    let give_up = Instant::now() + CANCEL_BUDGET;
+    let now = Instant::now();
+    let give_up = now.checked_add(CANCEL_BUDGET).unwrap_or(now);
     match tokio::time::timeout_at(give_up, &mut start).await {
         Ok(Ok(Ok(r))) => {
             let _ = tokio::time::timeout_at(give_up, cancel_at_op(&*backend, &r.auth_req_id)).await;
@@ -132,8 +135,7 @@ pub async fn run<B: Backend>(
         }
     };
     let reference_text = render(&s.reference_template, &s.service_name, &code);
-    let nonce =
-        (s.ciba_nonce != NonceMode::Off).then(|| uuid::Uuid::new_v4().simple().to_string());
+    let nonce = (s.ciba_nonce != NonceMode::Off).then(|| uuid::Uuid::new_v4().simple().to_string());
     let is_qr = matches!(who, Who::Qr);
     let hint = match who {
         Who::Flex(subject) => LoginHint::Flex(FlexHint {
@@ -285,8 +287,15 @@ pub async fn run<B: Backend>(
                         Some(Answer::Transient { retry_after: None })
                     }
                     Ok(done) => {
-                        return finish(backend, &id, done, nonce.as_deref(), s.ciba_nonce, &mut cancel)
-                            .await;
+                        return finish(
+                            backend,
+                            &id,
+                            done,
+                            nonce.as_deref(),
+                            s.ciba_nonce,
+                            &mut cancel,
+                        )
+                        .await;
                     }
                 };
                 if let Some(answer) = keep {

@@ -305,7 +305,12 @@ mod tests {
         s.poll_sent();
         s.answered(t0, Answer::SlowDown);
         s.poll_sent();
-        let wait = s.answered(t0, Answer::Transient { retry_after: Some(max) });
+        let wait = s.answered(
+            t0,
+            Answer::Transient {
+                retry_after: Some(max),
+            },
+        );
         assert!(wait >= max);
         assert_eq!(s.next(t0 + secs(1)), Step::WaitUntil(t0 + MAX_LIFETIME));
         let s = Schedule::new(t0, secs(300), Some(secs(3)), WaitPolicy::default());

@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 
 use super::SimError;
 use super::faults::Faults;
-use super::options::TokenShape;
 use super::identities::{Identity, subject_for};
 use super::keys::{SigningKey, random_hex};
+use super::options::TokenShape;
 use super::state::{Grant, unix_now};
 
 /// issued-claims-tokens.md: "Default expiry for ID tokens is 5 minutes."

@@ -154,7 +154,14 @@ impl Controller {
         let Some(s) = &st.signed_in else { return };
         let a = self.app.global::<SignedInAdapter>();
         let clean = crate::sanitize::clean;
-        a.set_name(s.profile.name.as_deref().map(clean).unwrap_or_default().into());
+        a.set_name(
+            s.profile
+                .name
+                .as_deref()
+                .map(clean)
+                .unwrap_or_default()
+                .into(),
+        );
         a.set_details_shown(s.details);
         a.set_date_of_birth(
             s.profile

@@ -76,7 +76,9 @@ async fn numbers_near_the_limits_neither_crash_nor_overflow() {
         })
     })
     .await;
-    sign_in(&op, "", &[]).await.assert_exit(0, "expires_in u64::MAX");
+    sign_in(&op, "", &[])
+        .await
+        .assert_exit(0, "expires_in u64::MAX");
 
     // An interval longer than any lifetime: no poll; leaving cancels the request.
     let op = Op::start(|_, r| {
@@ -97,7 +99,11 @@ async fn numbers_near_the_limits_neither_crash_nor_overflow() {
     assert!(cancelled_at_op(&op));
 
     // iat = i64::MIN used to wrap around the age check in release builds.
-    for (claim, v) in [("iat", json!(i64::MIN)), ("exp", json!(i64::MIN)), ("iat", json!(u64::MAX))] {
+    for (claim, v) in [
+        ("iat", json!(i64::MIN)),
+        ("exp", json!(i64::MIN)),
+        ("iat", json!(u64::MAX)),
+    ] {
         let op = Op::start(move |op, r| {
             path_of(r, "/connect/token").then(|| {
                 let mut c = op.claims();
@@ -114,15 +120,27 @@ async fn numbers_near_the_limits_neither_crash_nor_overflow() {
 async fn malformed_start_answers_fail_with_6_and_are_cancelled() {
     let id = AUTH_REQ_ID;
     for (body, cancellable) in [
-        (json!({"auth_req_id": id, "expires_in": 60, "interval": -1}), true),
-        (json!({"auth_req_id": id, "expires_in": 60, "interval": 1.5}), true),
-        (json!({"auth_req_id": id, "expires_in": 60, "interval": "5"}), true),
+        (
+            json!({"auth_req_id": id, "expires_in": 60, "interval": -1}),
+            true,
+        ),
+        (
+            json!({"auth_req_id": id, "expires_in": 60, "interval": 1.5}),
+            true,
+        ),
+        (
+            json!({"auth_req_id": id, "expires_in": 60, "interval": "5"}),
+            true,
+        ),
         (json!({"auth_req_id": id, "expires_in": 0}), true),
         (json!({"auth_req_id": id, "expires_in": -1}), true),
         (json!({"auth_req_id": id}), true),
         (json!({"expires_in": 60}), false),
         (json!({"auth_req_id": "a b\u{1b}", "expires_in": 60}), false),
-        (json!({"auth_req_id": "x".repeat(1025), "expires_in": 60}), false),
+        (
+            json!({"auth_req_id": "x".repeat(1025), "expires_in": 60}),
+            false,
+        ),
     ] {
         let answer = body.clone();
         let op = Op::start(move |_, r| {
@@ -152,8 +170,12 @@ async fn op_text_reaches_the_terminal_sanitized() {
 
     let code = evil.to_string();
     let op = Op::start(move |_, r| {
-        path_of(r, "/connect/token")
-            .then(|| Reply::Json(400, json!({"error": code, "error_description": "010190-1234"})))
+        path_of(r, "/connect/token").then(|| {
+            Reply::Json(
+                400,
+                json!({"error": code, "error_description": "010190-1234"}),
+            )
+        })
     })
     .await;
     let run = sign_in(&op, "", &[]).await;
@@ -178,7 +200,11 @@ async fn op_text_reaches_the_terminal_sanitized() {
             let v: Value = serde_json::from_slice(&run.stdout).unwrap();
             assert_eq!(v["name"], name, "JSON keeps the value, escaped");
         } else {
-            assert!(run.stdout().contains("name: Ileya]0;pwned"), "{}", run.stdout());
+            assert!(
+                run.stdout().contains("name: Ileya]0;pwned"),
+                "{}",
+                run.stdout()
+            );
         }
     }
 }
@@ -200,7 +226,10 @@ async fn unsafe_endpoints_are_refused_before_anything_is_sent() {
     let other_origin = "http://127.0.0.1:9/op/connect/ciba".to_string();
     for (field, url) in [
         ("token_endpoint", plain.clone()),
-        ("backchannel_authentication_endpoint", plain.replace("token", "ciba")),
+        (
+            "backchannel_authentication_endpoint",
+            plain.replace("token", "ciba"),
+        ),
         ("backchannel_authentication_endpoint", other_origin),
         ("jwks_uri", "https://keys.example/jwks".to_string()),
     ] {
@@ -214,23 +243,44 @@ async fn unsafe_endpoints_are_refused_before_anything_is_sent() {
         .await;
         let run = sign_in(&op, "", &[]).await;
         run.assert_exit(2, field);
-        assert!(run.stderr().contains("discovery document rejected"), "{}", run.stderr());
-        assert_eq!(op.count("POST", "/op/connect/ciba"), 0, "{field}: a phone got a push");
+        assert!(
+            run.stderr().contains("discovery document rejected"),
+            "{}",
+            run.stderr()
+        );
+        assert_eq!(
+            op.count("POST", "/op/connect/ciba"),
+            0,
+            "{field}: a phone got a push"
+        );
         let check = std::process::Command::new(run::bin())
-            .args(["check", "--profile", "signaturgruppen-pp", "--issuer", &op.issuer])
+            .args([
+                "check",
+                "--profile",
+                "signaturgruppen-pp",
+                "--issuer",
+                &op.issuer,
+            ])
             .env("MITID_FLEX_TV_CONFIG", "/dev/null")
             .output()
             .unwrap();
         assert_eq!(check.status.code(), Some(2), "check: {field}");
     }
-    assert_eq!(trapped.load(std::sync::atomic::Ordering::SeqCst), 0, "secret sent off TLS");
+    assert_eq!(
+        trapped.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "secret sent off TLS"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn crit_headers_and_jwks_outages_have_their_own_outcomes() {
     let op = Op::start(|op, r| {
         path_of(r, "/connect/token").then(|| {
-            op.tokens_with(json!({"alg": "RS256", "kid": op.kid(), "crit": ["exp"], "exp": 1}), op.claims())
+            op.tokens_with(
+                json!({"alg": "RS256", "kid": op.kid(), "crit": ["exp"], "exp": 1}),
+                op.claims(),
+            )
         })
     })
     .await;
@@ -238,7 +288,10 @@ async fn crit_headers_and_jwks_outages_have_their_own_outcomes() {
     run.assert_exit(7, "crit");
     assert!(run.stderr().contains("step 1"), "{}", run.stderr());
 
-    for outage in [Reply::Raw(503, Vec::new()), Reply::Raw(200, b"<html>".to_vec())] {
+    for outage in [
+        Reply::Raw(503, Vec::new()),
+        Reply::Raw(200, b"<html>".to_vec()),
+    ] {
         let op = Op::start(move |_, r| path_of(r, "/jwks").then(|| outage.clone())).await;
         sign_in(&op, "", &[]).await.assert_exit(6, "JWKS outage");
     }
@@ -258,8 +311,15 @@ async fn sigterm_exits_130_within_a_second_whatever_is_in_flight() {
         op.wait_for(hang).await;
         let run = finish(child, Some(signal)).await;
         run.assert_exit(130, hang);
-        println!("signal {signal} during a hanging {hang}: exit after {:?}", run.elapsed);
-        assert!(run.elapsed < Duration::from_secs(1), "{hang}: {:?}", run.elapsed);
+        println!(
+            "signal {signal} during a hanging {hang}: exit after {:?}",
+            run.elapsed
+        );
+        assert!(
+            run.elapsed < Duration::from_secs(1),
+            "{hang}: {:?}",
+            run.elapsed
+        );
         if hang == "/connect/token" {
             assert!(cancelled_at_op(&op), "the pending request is cancelled");
         }
@@ -269,7 +329,10 @@ async fn sigterm_exits_130_within_a_second_whatever_is_in_flight() {
         path_of(r, "/connect/ciba").then(|| {
             Reply::Delayed(
                 Duration::from_millis(200),
-                Box::new(Reply::Json(200, json!({"auth_req_id": AUTH_REQ_ID, "expires_in": 60}))),
+                Box::new(Reply::Json(
+                    200,
+                    json!({"auth_req_id": AUTH_REQ_ID, "expires_in": 60}),
+                )),
             )
         })
     })
@@ -298,21 +361,34 @@ async fn a_poll_in_flight_at_the_deadline_ends_the_session_within_a_second() {
     op.wait_for("/op/connect/ciba").await;
     let run = finish(child, None).await;
     run.assert_exit(4, "deadline with a hanging poll");
-    println!("expires_in 2 s with a hanging poll: exit after {:?}", run.elapsed);
+    println!(
+        "expires_in 2 s with a hanging poll: exit after {:?}",
+        run.elapsed
+    );
     assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
-    assert!(run.elapsed >= Duration::from_millis(1900), "{:?}", run.elapsed);
+    assert!(
+        run.elapsed >= Duration::from_millis(1900),
+        "{:?}",
+        run.elapsed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_different_nonce_at_the_top_level_is_fatal() {
     let op = Op::start(|op, r| {
         path_of(r, "/connect/token").then(|| {
-            let Reply::Json(status, mut v) = op.tokens(op.claims()) else { unreachable!() };
+            let Reply::Json(status, mut v) = op.tokens(op.claims()) else {
+                unreachable!()
+            };
             v["ciba_nonce"] = json!("not-the-one-we-sent");
             Reply::Json(status, v)
         })
     })
     .await;
-    sign_in(&op, "ciba_nonce = \"verify\"\n", &[]).await.assert_exit(7, "nonce mismatch");
-    sign_in(&op, "ciba_nonce = \"off\"\n", &[]).await.assert_exit(0, "nonce off");
+    sign_in(&op, "ciba_nonce = \"verify\"\n", &[])
+        .await
+        .assert_exit(7, "nonce mismatch");
+    sign_in(&op, "ciba_nonce = \"off\"\n", &[])
+        .await
+        .assert_exit(0, "nonce off");
 }

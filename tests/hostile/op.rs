@@ -23,7 +23,10 @@ pub enum Reply {
     Json(u16, Value),
     Raw(u16, Vec<u8>),
     /// `len` bytes of JSON-looking filler, with or without a `Content-Length`.
-    Huge { len: usize, declared: bool },
+    Huge {
+        len: usize,
+        declared: bool,
+    },
     /// Accept the request and never answer.
     Hang,
     /// Answer after a pause.
@@ -154,7 +157,7 @@ impl Op {
             ("POST", "/connect/ciba") => {
                 self.remember_nonce(r.body);
                 Reply::Json(
-                200,
+                    200,
                     json!({"auth_req_id": AUTH_REQ_ID, "expires_in": 60, "interval": 1}),
                 )
             }
@@ -241,11 +244,15 @@ async fn write_reply(stream: &mut TcpStream, mut reply: Reply) -> std::io::Resul
     match reply {
         Reply::Json(status, v) => {
             let body = v.to_string();
-            stream.write_all(head(status, Some(body.len())).as_bytes()).await?;
+            stream
+                .write_all(head(status, Some(body.len())).as_bytes())
+                .await?;
             stream.write_all(body.as_bytes()).await?;
         }
         Reply::Raw(status, body) => {
-            stream.write_all(head(status, Some(body.len())).as_bytes()).await?;
+            stream
+                .write_all(head(status, Some(body.len())).as_bytes())
+                .await?;
             stream.write_all(&body).await?;
         }
         Reply::Huge { len, declared } => {

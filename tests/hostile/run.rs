@@ -34,7 +34,12 @@ impl Run {
 
     /// Exit code, with the output in the failure message.
     pub fn assert_exit(&self, code: i32, what: &str) {
-        assert_eq!(self.signal, None, "{what}: killed by a signal; {}", self.stderr());
+        assert_eq!(
+            self.signal,
+            None,
+            "{what}: killed by a signal; {}",
+            self.stderr()
+        );
         assert_eq!(self.code, Some(code), "{what}: stderr: {}", self.stderr());
         assert_clean(&self.stdout, what);
         assert_clean(&self.stderr, what);

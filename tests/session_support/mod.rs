@@ -217,4 +217,3 @@ pub async fn run(fake: &Arc<Fake>, who: Who) -> (Outcome, Vec<Update>) {
     let updates = updates.lock().unwrap().clone();
     (outcome, updates)
 }
-
