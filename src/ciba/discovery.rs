@@ -202,7 +202,7 @@ impl JwksCache {
             if allowed {
                 st.last_forced_refetch = Some(Instant::now());
                 tracing::info!(
-                    kid = kid.unwrap_or("<none>"),
+                    kid = %crate::sanitize::Clean(kid.unwrap_or("<none>")),
                     "unknown signing key; re-fetching JWKS"
                 );
                 st.keys = Some(fetch().await?);
