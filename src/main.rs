@@ -38,6 +38,7 @@ fn run(cli: Cli) -> i32 {
             };
             match ui::run(settings, opts) {
                 Ok(()) => 0,
+                Err(ui::UiError::Interrupted) => 130,
                 Err(e) => {
                     tracing::error!(error = %e, "the TV app stopped");
                     eprintln!("{e}");

@@ -67,6 +67,9 @@ pub enum UiError {
     },
     #[error("tokio runtime: {0}")]
     Runtime(std::io::Error),
+    /// SIGTERM or SIGINT; the pending request was cancelled (exit 130).
+    #[error("interrupted")]
+    Interrupted,
     #[error("{0}")]
     Broker(String),
     #[error(

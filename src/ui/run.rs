@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use slint::ComponentHandle;
 
@@ -33,6 +35,11 @@ pub fn run(settings: Settings, opts: RunOptions) -> Result<(), UiError> {
         .enable_all()
         .build()
         .map_err(UiError::Runtime)?;
+
+    // SIGTERM (systemd stopping the kiosk) and SIGINT leave like the viewer would: the
+    // pending request is cancelled at the OP, then `main` exits 130.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    rt.spawn(quit_on_signal(Arc::clone(&interrupted)));
 
     let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
     if opts.fullscreen {
@@ -67,8 +74,30 @@ pub fn run(settings: Settings, opts: RunOptions) -> Result<(), UiError> {
     ctl.shutdown();
     host.shutdown();
     drop(ctl);
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    // Requests left behind (a hanging start) are not waited for: leaving is immediate.
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(UiError::Interrupted);
+    }
     result
+}
+
+async fn quit_on_signal(interrupted: Arc<AtomicBool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    interrupted.store(true, Ordering::SeqCst);
+    let _ = slint::invoke_from_event_loop(|| {
+        let _ = slint::quit_event_loop();
+    });
 }
 
 /// The store is a few hundred bytes, read once before the window shows.
