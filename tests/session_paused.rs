@@ -89,7 +89,13 @@ async fn retry_after_is_honoured_and_clamped() {
 
 #[tokio::test(start_paused = true)]
 async fn deadline_ends_the_wait_without_a_new_request() {
-    let fake = Fake::new(10, Some(3), vec![]);
+    // The third poll hangs past the deadline: it is dropped, and the session still ends on time.
+    let replies = vec![
+        Reply::Ok(pending),
+        Reply::Ok(pending),
+        Reply::Slow(Duration::from_secs(60), pending),
+    ];
+    let fake = Fake::new(10, Some(3), replies);
     let started = Instant::now();
     let (outcome, _) = run(&fake, uuid_subject()).await;
     assert_eq!(outcome, Outcome::Expired);
