@@ -9,4 +9,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 nice -n 10 cargo build --release --locked --bin mitid-flex-tv
 HOSTILE_BIN="$PWD/target/release/mitid-flex-tv" \
     cargo test --locked --test hostile -- --nocapture --test-threads 1 2>&1 |
-    grep -E '^(RSS|signal|expires_in)|^test |test result'
+    grep -oE '(RSS|signal|expires_in) .*|test result.*'
