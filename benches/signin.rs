@@ -135,7 +135,7 @@ async fn memory() {
         reference_template: "Log på {service} · kode {code}".into(),
         action: None,
         client_ip: "127.0.0.1".parse().expect("ip"),
-        ciba_nonce: true,
+        ciba_nonce: mitid_flex_tv::ciba::NonceMode::Verify,
         binding_message_is_code: false,
         policy: WaitPolicy::default(),
     };

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::ciba::{Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding};
+use crate::ciba::{
+    Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding, NonceMode,
+};
 use crate::handoff::HandoffConfig;
 use crate::session::code;
 
@@ -123,12 +125,31 @@ pub struct FileConfig {
     pub reference_template_en: Option<String>,
     /// `"auto"` (the box's address towards the OP) or a literal IP.
     pub client_ip: Option<String>,
-    pub ciba_nonce: Option<bool>,
+    pub ciba_nonce: Option<NonceSetting>,
     pub language: Option<String>,
     pub log_level: Option<String>,
     pub request_timeout_secs: Option<u64>,
     pub ui: UiConfig,
     pub handoff: HandoffConfig,
+}
+
+/// `ciba_nonce = "verify" | "require" | "off"`. The boolean of earlier versions is still
+/// read: `true` (send one) is "verify", `false` is "off".
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NonceSetting {
+    Mode(NonceMode),
+    Bool(bool),
+}
+
+impl NonceSetting {
+    pub fn mode(self) -> NonceMode {
+        match self {
+            NonceSetting::Mode(m) => m,
+            NonceSetting::Bool(true) => NonceMode::Verify,
+            NonceSetting::Bool(false) => NonceMode::Off,
+        }
+    }
 }
 
 /// Command-line values; they win over the file.
@@ -198,7 +219,7 @@ pub struct Settings {
     pub reference_template: String,
     pub reference_template_en: String,
     pub client_ip: Option<IpAddr>,
-    pub ciba_nonce: bool,
+    pub ciba_nonce: NonceMode,
     pub language: Option<String>,
     pub log_level: Option<String>,
     pub request_timeout: Duration,
@@ -399,7 +420,7 @@ impl Settings {
             reference_template,
             reference_template_en,
             client_ip,
-            ciba_nonce: f.ciba_nonce.unwrap_or(true),
+            ciba_nonce: f.ciba_nonce.map(NonceSetting::mode).unwrap_or_default(),
             language: f.language.clone(),
             log_level: f.log_level.clone(),
             request_timeout: Duration::from_secs(
@@ -449,27 +470,12 @@ impl Settings {
 fn check_issuer_url(issuer: &str) -> Result<(), ConfigError> {
     let url = url::Url::parse(issuer)
         .map_err(|e| ConfigError::invalid("issuer", format!("issuer {issuer:?}: {e}")))?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Domain(d)) => d == "localhost",
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
-                Ok(())
-            } else {
-                Err(ConfigError::invalid(
-                    "issuer",
-                    format!("issuer {issuer} uses http; only https is allowed off this machine"),
-                ))
-            }
-        }
-        other => Err(ConfigError::invalid(
+    if crate::ciba::discovery::transport_allowed(&url) {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
             "issuer",
-            format!("issuer scheme {other} is not http(s)"),
-        )),
+            format!("issuer {issuer} must be https (plain http only on this machine)"),
+        ))
     }
 }

@@ -46,7 +46,6 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::ciba::Profile;
-use crate::logging::redact_cpr;
 
 /// Used when `timeout_secs` is not set.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
@@ -410,7 +409,7 @@ fn kill_group(pgid: Option<u32>) {
 
 fn take_text(captured: &Mutex<Vec<u8>>) -> String {
     let bytes = std::mem::take(&mut *captured.lock().unwrap_or_else(|p| p.into_inner()));
-    redact_cpr(String::from_utf8_lossy(&bytes).trim_end())
+    crate::cpr::redact(String::from_utf8_lossy(&bytes).trim_end())
 }
 
 async fn write_fifo(path: &Path, line: &[u8], timeout: Duration) -> Result<(), HandoffError> {

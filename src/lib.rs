@@ -6,12 +6,14 @@
 
 pub mod ciba;
 pub mod config;
+pub mod cpr;
 pub mod fsutil;
 pub mod handoff;
 pub mod identifier;
 pub mod lang;
 pub mod logging;
 pub mod qr;
+pub mod sanitize;
 pub mod session;
 /// The offline broker simulator: in the desktop build and `mitid-flex-sim`, never in the kiosk.
 #[cfg(feature = "sim")]

@@ -11,7 +11,7 @@
 //!   that raising the level never turns on HTTP-client tracing that could print headers.
 //! * **What never goes in.** Secrets, tokens, `auth_req_id` and CPR numbers must never be
 //!   logged. The code that holds them does not put them in events; for text that comes from
-//!   outside (a broker's error body, a hook's stderr) use [`redact_cpr`] before logging it.
+//!   outside (a broker's error body, a hook's stderr) use [`crate::sanitize::clean`] before logging it.
 
 use std::io::IsTerminal;
 
@@ -176,56 +176,6 @@ pub fn stderr_is_journal(journal_stream: Option<&str>, dev: u64, ino: u64) -> bo
     matches!((d.parse::<u64>(), i.parse::<u64>()), (Ok(d), Ok(i)) if d == dev && i == ino)
 }
 
-/// Replace anything that looks like a Danish CPR number (`DDMMYY-SSSS`, `DDMMYYSSSS` or
-/// `DDMMYY SSSS`, day 01–31, month 01–12, not part of a longer number) with `******-****`.
-///
-/// Meant for text the app does not control, before it is logged: a broker's error
-/// description, a hand-off hook's stderr. It errs on the side of redacting.
-pub fn redact_cpr(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    let mut copied = 0;
-    while i < b.len() {
-        if let Some(len) = cpr_at(b, i) {
-            out.push_str(&s[copied..i]);
-            out.push_str("******-****");
-            i += len;
-            copied = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&s[copied..]);
-    out
-}
-
-/// Length of a CPR-looking match starting at `i`, if any.
-fn cpr_at(b: &[u8], i: usize) -> Option<usize> {
-    let digit = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
-    if i > 0 && digit(i - 1) {
-        return None;
-    }
-    if !(i..i + 6).all(digit) {
-        return None;
-    }
-    let two = |k: usize| (b[k] - b'0') * 10 + (b[k + 1] - b'0');
-    let (day, month) = (two(i), two(i + 2));
-    if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
-        return None;
-    }
-    let rest = i + 6;
-    let start = match b.get(rest) {
-        Some(b'-') | Some(b' ') => rest + 1,
-        _ => rest,
-    };
-    if (start..start + 4).all(digit) && !digit(start + 4) {
-        Some(start + 4 - i)
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,39 +234,6 @@ mod tests {
         assert!(!stderr_is_journal(Some("garbage"), 8, 12345));
         assert!(!stderr_is_journal(Some(""), 0, 0));
         assert!(!stderr_is_journal(None, 8, 12345));
-    }
-
-    #[test]
-    fn redacts_cpr_in_all_spellings() {
-        assert_eq!(
-            redact_cpr("cpr 010190-1234 ok"),
-            "cpr ******-**** ok".to_owned()
-        );
-        assert_eq!(redact_cpr("0101901234"), "******-****");
-        assert_eq!(redact_cpr("x=311299 9999;"), "x=******-****;");
-        assert_eq!(
-            redact_cpr("a 010190-1234 b 020280-5678"),
-            "a ******-**** b ******-****"
-        );
-        assert_eq!(redact_cpr("æøå 010190-1234"), "æøå ******-****");
-    }
-
-    #[test]
-    fn leaves_other_numbers_alone() {
-        // Unix time (month 00), longer digit runs, impossible dates, short numbers.
-        for s in [
-            "1700000000",
-            "at 1715000000 s",
-            "01019012345",
-            "9010190-1234",
-            "320190-1234",
-            "011390-1234",
-            "010190-123",
-            "status 500",
-            "",
-        ] {
-            assert_eq!(redact_cpr(s), s, "{s}");
-        }
     }
 
     /// The only test in this binary that installs the global subscriber.

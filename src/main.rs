@@ -51,6 +51,9 @@ fn tv_app(
     };
     match tv::run(loaded, opts) {
         Ok(()) => 0,
+        Err(ui::UiError::Interrupted) => {
+            cli::exit_code(&mitid_flex_tv::session::Outcome::Cancelled)
+        }
         Err(e) => {
             tracing::error!(error = %e, "the TV app stopped");
             eprintln!("{e}");

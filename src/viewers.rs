@@ -370,7 +370,7 @@ fn validate_name(name: &str) -> Result<String, StoreError> {
     if len == 0 || len > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(StoreError::InvalidName);
     }
-    if looks_like_cpr(name) {
+    if crate::cpr::contains(name) {
         return Err(StoreError::LooksLikeCpr);
     }
     Ok(name.to_string())
@@ -383,7 +383,7 @@ fn validate_key(key: ViewerKey) -> Result<ViewerKey, StoreError> {
             .map_err(|_| StoreError::InvalidUuid),
         ViewerKey::UserId(s) => {
             // First, so that a CPR number typed as a user ID is named as such.
-            if looks_like_cpr(&s) {
+            if crate::cpr::contains(&s) {
                 return Err(StoreError::LooksLikeCpr);
             }
             let len = s.chars().count();
@@ -401,25 +401,4 @@ fn validate_key(key: ViewerKey) -> Result<ViewerKey, StoreError> {
 /// The form a stored key has, for lookups; an invalid key matches nothing.
 fn normalized(key: &ViewerKey) -> ViewerKey {
     validate_key(key.clone()).unwrap_or_else(|_| key.clone())
-}
-
-/// A run of exactly ten digits (optionally `DDMMÅÅ-XXXX` / `DDMMÅÅ XXXX`) whose first four form a
-/// plausible day and month. Only for names and user IDs: a uuid's hex can contain such runs.
-/// The date check keeps most 10-digit customer numbers usable as user IDs.
-fn looks_like_cpr(s: &str) -> bool {
-    let c: Vec<char> = s.chars().collect();
-    let digit = |i: usize| c.get(i).is_some_and(char::is_ascii_digit);
-    let value = |i: usize| c[i].to_digit(10).unwrap_or(0) * 10 + c[i + 1].to_digit(10).unwrap_or(0);
-    (0..c.len()).any(|i| {
-        if (i > 0 && digit(i - 1)) || !(i..i + 6).all(digit) {
-            return false;
-        }
-        let serial = if matches!(c.get(i + 6), Some('-' | ' ')) {
-            i + 7
-        } else {
-            i + 6
-        };
-        let ten = (serial..serial + 4).all(digit) && !digit(serial + 4);
-        ten && (1..=31).contains(&value(i)) && (1..=12).contains(&value(i + 2))
-    })
 }

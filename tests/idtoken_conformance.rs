@@ -4,142 +4,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod idtoken_support;
 
-use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use std::time::Duration;
+
+use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use idtoken_support::*;
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::JwkSet;
 use mitid_flex_tv::ciba::discovery::{JwksCache, KeyLookup};
 use mitid_flex_tv::ciba::idtoken::{self, Expectations, left_half_hash};
-use mitid_flex_tv::ciba::{AccessToken, CibaError, IdToken};
+use mitid_flex_tv::ciba::{AccessToken, CibaError, IdToken, NonceMode};
 use serde_json::{Value, json};
-
-const ISS: &str = "https://pp.netseidbroker.dk/op";
-const CLIENT: &str = "62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9";
-const ACCESS: &str = "eyJhbGciOi.access.token";
-
-struct Key {
-    pair: KeyPair,
-    kid: String,
-}
-
-impl Key {
-    fn new(kid: &str) -> Key {
-        Key {
-            pair: KeyPair::generate(KeySize::Rsa2048).unwrap(),
-            kid: kid.into(),
-        }
-    }
-
-    fn jwk(&self) -> Jwk {
-        let public = self.pair.public_key();
-        serde_json::from_value(json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-            "n": B64.encode(public.modulus().big_endian_without_leading_zero()),
-            "e": B64.encode(public.exponent().big_endian_without_leading_zero()),
-        }))
-        .unwrap()
-    }
-
-    fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input = format!(
-            "{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(claims.to_string())
-        );
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
-        self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                input.as_bytes(),
-                &mut sig,
-            )
-            .unwrap();
-        format!("{input}.{}", B64.encode(sig))
-    }
-
-    fn rs256(&self, claims: &Value) -> String {
-        self.sign(
-            &json!({"alg": "RS256", "kid": self.kid, "typ": "JWT"}),
-            claims,
-        )
-    }
-}
-
-fn now() -> SystemTime {
-    SystemTime::now()
-}
-
-fn secs(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-/// Claims shaped like the broker's token example.
-fn claims() -> Value {
-    let t = secs(now());
-    json!({
-        "iss": ISS, "aud": CLIENT, "sub": "7c9484f5-44bf-4e29-a683-84548951d3b8",
-        "nbf": t, "iat": t, "exp": t + 300, "auth_time": t,
-        "at_hash": left_half_hash(Algorithm::RS256, ACCESS),
-        "idp": "mitid", "idtoken_type": "ciba",
-        "mitid.uuid": "8a9856e0-f12d-4217-b320-c8a076be9320",
-        "mitid.identity_name": "Ileya Jensen", "mitid.date_of_birth": "1936-04-08", "mitid.age": "90",
-        "ciba_nonce": "n-1",
-    })
-}
-
-fn with(mut c: Value, key: &str, v: Value) -> Value {
-    c[key] = v;
-    c
-}
-
-fn without(mut c: Value, key: &str) -> Value {
-    c.as_object_mut().unwrap().remove(key);
-    c
-}
-
-/// Header step, then the claim steps with the key the kid selects from `set`.
-fn check(token: &str, set: &[Jwk]) -> Result<serde_json::Map<String, Value>, CibaError> {
-    let allowed = vec!["RS256".to_string()];
-    let access = AccessToken::new(ACCESS);
-    let expect = Expectations {
-        issuer: ISS,
-        client_id: CLIENT,
-        trusted_audiences: &[],
-        allowed_algs: &allowed,
-        signaturgruppen: true,
-        ciba_nonce: Some("n-1"),
-        access_token: Some(&access),
-        now: now(),
-    };
-    let token = IdToken::new(token);
-    let (alg, kid) = idtoken::header(&token, &allowed)?;
-    let jwk = match kid {
-        Some(kid) => set
-            .iter()
-            .find(|k| k.common.key_id.as_deref() == Some(kid.as_str())),
-        None if set.len() == 1 => set.first(),
-        None => None,
-    };
-    idtoken::validate(&token, alg, jwk, &expect)
-}
-
-fn step_of(r: Result<serde_json::Map<String, Value>, CibaError>) -> u8 {
-    match r {
-        Err(CibaError::IdToken { step, .. }) => step,
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
 
 #[test]
 fn valid_broker_token_is_accepted() {
     let k = Key::new("K1");
     let c = check(&k.rs256(&claims()), &[k.jwk()]).unwrap();
-    assert_eq!(c["mitid.identity_name"], "Ileya Jensen");
+    assert_eq!(c.profile.identity_name.as_deref(), Some("Ileya Jensen"));
 }
 
 #[test]
@@ -261,7 +144,7 @@ fn invalid_secondary_aud() {
 fn several_audiences_need_azp_to_be_us() {
     // With an extra audience we trust, azp decides.
     let k = Key::new("K1");
-    let allowed = vec!["RS256".to_string()];
+    let allowed = vec![Algorithm::RS256];
     let trusted = vec!["https://trusted.example".to_string()];
     let access = AccessToken::new(ACCESS);
     let run = |c: &Value| {
@@ -273,10 +156,13 @@ fn several_audiences_need_azp_to_be_us() {
             allowed_algs: &allowed,
             signaturgruppen: true,
             ciba_nonce: None,
+            nonce_mode: NonceMode::Verify,
+            response_nonce: None,
             access_token: Some(&access),
             now: now(),
         };
         idtoken::validate(&token, Algorithm::RS256, Some(&k.jwk()), &expect)
+            .map_err(CibaError::from)
     };
     let two = with(claims(), "aud", json!([CLIENT, "https://trusted.example"]));
     assert_eq!(step_of(run(&two)), 6, "no azp");

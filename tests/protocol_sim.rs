@@ -64,7 +64,7 @@ fn settings() -> SessionSettings {
         reference_template: "Log på {service} · kode {code}".into(),
         action: Some(mitid_flex_tv::ciba::Action::LogOn),
         client_ip: "127.0.0.1".parse().unwrap(),
-        ciba_nonce: true,
+        ciba_nonce: mitid_flex_tv::ciba::NonceMode::Verify,
         binding_message_is_code: false,
         policy: WaitPolicy::default(),
     }

@@ -3,198 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+mod session_support;
+
 use std::time::Duration;
 
-use mitid_flex_tv::ciba::{
-    AuthReqId, CibaError, FlexSubject, IdToken, LoginHint, ParResponse, PollOutcome, Profile,
-    StartResponse, TokenResponse,
-};
-use mitid_flex_tv::session::{self, Backend, Outcome, SessionSettings, Update, WaitPolicy, Who};
+use std::sync::Arc;
+
+use mitid_flex_tv::ciba::{CibaError, LoginHint};
+use mitid_flex_tv::session::{self, Outcome, Update, Who};
+use session_support::*;
 use tokio::time::Instant;
-
-/// One scripted poll answer, or a transport failure, after an optional delay.
-enum Reply {
-    Ok(fn() -> PollOutcome),
-    Transport,
-    Slow(Duration, fn() -> PollOutcome),
-}
-
-#[derive(Default)]
-struct Log {
-    polls: Vec<Instant>,
-    cancels: u32,
-    in_flight: u32,
-    max_in_flight: u32,
-    hints: Vec<LoginHint>,
-}
-
-struct Fake {
-    t0: Instant,
-    expires_in: u64,
-    interval: Option<u64>,
-    start_error: Option<fn() -> CibaError>,
-    replies: Mutex<VecDeque<Reply>>,
-    log: Mutex<Log>,
-}
-
-impl Fake {
-    fn new(expires_in: u64, interval: Option<u64>, replies: Vec<Reply>) -> Arc<Self> {
-        Arc::new(Self {
-            t0: Instant::now(),
-            expires_in,
-            interval,
-            start_error: None,
-            replies: Mutex::new(replies.into()),
-            log: Mutex::new(Log::default()),
-        })
-    }
-
-    /// Seconds after start of each poll.
-    fn poll_times(&self) -> Vec<f64> {
-        let log = self.log.lock().unwrap();
-        log.polls
-            .iter()
-            .map(|t| (*t - self.t0).as_secs_f64())
-            .collect()
-    }
-}
-
-fn pending() -> PollOutcome {
-    PollOutcome::Pending
-}
-fn slow_down() -> PollOutcome {
-    PollOutcome::SlowDown
-}
-fn denied() -> PollOutcome {
-    PollOutcome::Denied
-}
-fn invalid_grant() -> PollOutcome {
-    PollOutcome::InvalidGrant
-}
-fn unavailable() -> PollOutcome {
-    PollOutcome::Unavailable {
-        status: 503,
-        retry_after: None,
-    }
-}
-fn unavailable_retry_after_20() -> PollOutcome {
-    PollOutcome::Unavailable {
-        status: 503,
-        retry_after: Some(Duration::from_secs(20)),
-    }
-}
-fn malformed() -> PollOutcome {
-    PollOutcome::Malformed { status: 200 }
-}
-fn tokens() -> PollOutcome {
-    PollOutcome::Tokens(TokenResponse {
-        id_token: IdToken::new("h.p.s"),
-        access_token: None,
-        expires_in: Some(3600),
-        scope: None,
-    })
-}
-
-impl Backend for Fake {
-    async fn start(&self, hint: &LoginHint) -> Result<StartResponse, CibaError> {
-        self.log.lock().unwrap().hints.push(hint.clone());
-        if let Some(e) = self.start_error {
-            return Err(e());
-        }
-        Ok(StartResponse {
-            auth_req_id: AuthReqId::new("req-1"),
-            expires_in: self.expires_in,
-            interval: self.interval,
-        })
-    }
-
-    async fn poll(&self, _id: &AuthReqId) -> Result<PollOutcome, CibaError> {
-        {
-            let mut log = self.log.lock().unwrap();
-            log.polls.push(Instant::now());
-            log.in_flight += 1;
-            log.max_in_flight = log.max_in_flight.max(log.in_flight);
-        }
-        let reply = self.replies.lock().unwrap().pop_front();
-        let out = match reply {
-            Some(Reply::Ok(f)) => Ok(f()),
-            Some(Reply::Slow(d, f)) => {
-                tokio::time::sleep(d).await;
-                Ok(f())
-            }
-            Some(Reply::Transport) => Err(CibaError::Transport {
-                endpoint: "token",
-                detail: "connection refused".into(),
-            }),
-            None => Ok(PollOutcome::Pending),
-        };
-        self.log.lock().unwrap().in_flight -= 1;
-        out
-    }
-
-    async fn cancel(&self, _id: &AuthReqId) -> Result<(), CibaError> {
-        self.log.lock().unwrap().cancels += 1;
-        Ok(())
-    }
-
-    async fn init_auth(&self, _id: &AuthReqId) -> Result<ParResponse, CibaError> {
-        Ok(ParResponse {
-            authentication_uri: "https://op.example/op/connect/authorize?request_uri=x".into(),
-            expires_in: 600,
-        })
-    }
-
-    async fn validate(
-        &self,
-        _t: &TokenResponse,
-        _nonce: Option<&str>,
-    ) -> Result<Profile, CibaError> {
-        Ok(Profile {
-            sub: "sub-1".into(),
-            name: Some("Ileya Jensen".into()),
-            uuid: None,
-            date_of_birth: None,
-            age: None,
-            issuer: "https://op.example/op".into(),
-            reference_text: None,
-        })
-    }
-
-    fn can_cancel(&self) -> bool {
-        true
-    }
-}
-
-fn settings() -> SessionSettings {
-    SessionSettings {
-        service_name: "Stue-TV".into(),
-        reference_template: "Log på {service} · kode {code}".into(),
-        action: None,
-        client_ip: "192.0.2.10".parse().unwrap(),
-        ciba_nonce: true,
-        binding_message_is_code: true,
-        policy: WaitPolicy::default(),
-    }
-}
-
-fn uuid_subject() -> Who {
-    Who::Flex(FlexSubject::Uuid(
-        "8a9856e0-f12d-4217-b320-c8a076be9320".into(),
-    ))
-}
-
-async fn run(fake: &Arc<Fake>, who: Who) -> (Outcome, Vec<Update>) {
-    let updates = Arc::new(Mutex::new(Vec::new()));
-    let sink = updates.clone();
-    let handle = session::spawn(fake.clone(), who, settings(), move |u| {
-        sink.lock().unwrap().push(u)
-    });
-    let outcome = handle.finished().await;
-    let updates = updates.lock().unwrap().clone();
-    (outcome, updates)
-}
 
 #[tokio::test(start_paused = true)]
 async fn first_poll_waits_the_interval_and_then_every_interval() {
@@ -273,7 +91,13 @@ async fn retry_after_is_honoured_and_clamped() {
 
 #[tokio::test(start_paused = true)]
 async fn deadline_ends_the_wait_without_a_new_request() {
-    let fake = Fake::new(10, Some(3), vec![]);
+    // The third poll hangs past the deadline: it is dropped, and the session still ends on time.
+    let replies = vec![
+        Reply::Ok(pending),
+        Reply::Ok(pending),
+        Reply::Slow(Duration::from_secs(60), pending),
+    ];
+    let fake = Fake::new(10, Some(3), replies);
     let started = Instant::now();
     let (outcome, _) = run(&fake, uuid_subject()).await;
     assert_eq!(outcome, Outcome::Expired);

@@ -62,6 +62,16 @@ struct Cli {
     #[arg(long, value_name = "URL")]
     public_url: Option<url::Url>,
 
+    /// Where the token response echoes the login hint's ciba_nonce: id-token, response
+    /// (top level of the token response), both or none.
+    #[arg(long, value_name = "WHERE", default_value = "id-token")]
+    nonce_echo: sim::NonceEcho,
+
+    /// Leave mitid.identity_name and mitid.date_of_birth out of ID tokens (userinfo still
+    /// has them).
+    #[arg(long)]
+    lean_id_token: bool,
+
     /// Fault: delay responses of the fault endpoints by MS milliseconds.
     #[arg(long, value_name = "MS", help_heading = "Faults")]
     fault_delay_ms: Option<u64>,
@@ -149,6 +159,10 @@ impl Cli {
             auto_reject: self.auto_reject,
             public_base_url: self.public_url.clone(),
             faults: self.faults(),
+            shape: sim::TokenShape {
+                nonce_echo: self.nonce_echo,
+                lean_id_token: self.lean_id_token,
+            },
             ..SimOptions::default()
         };
         if let Some(path) = &self.identities {

@@ -7,13 +7,16 @@ use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+use super::claims::UserinfoClaims;
 use super::discovery::{CIBA_GRANT, JwksCache, KeyLookup, ProviderMetadata};
 use super::error::CibaError;
 use super::hint::{HintEncoding, LoginHint};
-use super::idtoken::{self, Expectations};
+use super::idtoken::{self, Expectations, NonceMode};
 use super::poll::{self, PollOutcome, TokenResponse};
 use super::profile::Profile;
-use super::secret::{AuthReqId, ClientSecret};
+use super::secret::{AccessToken, AuthReqId, ClientSecret};
+use super::start::{self, StartResponse};
+use super::wire::{ANSWER_CAP, METADATA_CAP, OauthErrorBody, read_capped, read_json, refusal};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,14 +48,6 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
 }
 
-#[derive(Debug)]
-pub struct StartResponse {
-    pub auth_req_id: AuthReqId,
-    pub expires_in: u64,
-    /// Absent means the CIBA Core default of 5 s.
-    pub interval: Option<u64>,
-}
-
 #[derive(Debug, Clone)]
 pub struct ParResponse {
     pub authentication_uri: String,
@@ -64,19 +59,6 @@ pub struct CibaClient {
     cfg: ClientConfig,
     meta: OnceCell<ProviderMetadata>,
     jwks: JwksCache,
-}
-
-#[derive(Deserialize)]
-struct StartBody {
-    auth_req_id: String,
-    expires_in: u64,
-    interval: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct OauthErrorBody {
-    error: String,
-    error_description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -122,8 +104,11 @@ impl CibaClient {
                     .send()
                     .await
                     .map_err(|e| CibaError::transport("discovery", &e))?;
-                let meta: ProviderMetadata = read_json("discovery", resp).await?;
-                meta.check(&self.cfg.issuer)?;
+                let meta: ProviderMetadata = read_json("discovery", resp, METADATA_CAP).await?;
+                meta.check(
+                    &self.cfg.issuer,
+                    self.cfg.dialect == Dialect::Signaturgruppen,
+                )?;
                 Ok(meta)
             })
             .await
@@ -137,7 +122,7 @@ impl CibaClient {
             .send()
             .await
             .map_err(|e| CibaError::transport("jwks", &e))?;
-        read_json("jwks", resp).await
+        read_json("jwks", resp, METADATA_CAP).await
     }
 
     fn authed(
@@ -195,19 +180,10 @@ impl CibaClient {
             .send()
             .await
             .map_err(|e| CibaError::transport("ciba", &e))?;
-        let body: StartBody = read_json("ciba", resp).await?;
-        if body.auth_req_id.is_empty() || body.expires_in == 0 {
-            return Err(CibaError::Protocol {
-                endpoint: "ciba",
-                status: 200,
-                detail: "empty auth_req_id or zero expires_in".into(),
-            });
-        }
-        Ok(StartResponse {
-            auth_req_id: AuthReqId::new(body.auth_req_id),
-            expires_in: body.expires_in,
-            interval: body.interval,
-        })
+        let status = resp.status().as_u16();
+        let body = read_capped("ciba", resp, ANSWER_CAP).await?;
+        refusal("ciba", status, &body)?;
+        start::parse(status, &body)
     }
 
     /// One token request (CIBA Core §10.1). Transport failures are `Err`; every answer,
@@ -230,10 +206,7 @@ impl CibaClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| CibaError::transport("token", &e))?;
+        let body = read_capped("token", resp, ANSWER_CAP).await?;
         Ok(poll::classify(status, retry_after.as_deref(), &body))
     }
 
@@ -260,7 +233,9 @@ impl CibaClient {
             return Ok(());
         }
         // A finished or unknown request cannot be cancelled; that is not an error for us.
-        let body = resp.bytes().await.unwrap_or_default();
+        let body = read_capped("cancel", resp, ANSWER_CAP)
+            .await
+            .unwrap_or_default();
         match serde_json::from_slice::<OauthErrorBody>(&body) {
             Ok(e) if e.error == "invalid_grant" => Ok(()),
             Ok(e) => Err(CibaError::Oauth {
@@ -291,18 +266,28 @@ impl CibaClient {
             .send()
             .await
             .map_err(|e| CibaError::transport("init-auth", &e))?;
-        let body: ParBody = read_json("init-auth", resp).await?;
+        let body: ParBody = read_json("init-auth", resp, ANSWER_CAP).await?;
+        // The URL becomes a QR code and terminal text: only a well-formed http(s) URL, in
+        // its serialized form (which percent-encodes anything unprintable).
+        let uri = url::Url::parse(&body.authentication_uri)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.as_str().len() <= 2048)
+            .ok_or_else(|| {
+                CibaError::protocol("init-auth", 200, "authentication_uri is not an http(s) URL")
+            })?;
         Ok(ParResponse {
-            authentication_uri: body.authentication_uri,
+            authentication_uri: uri.to_string(),
             expires_in: body.expires_in.unwrap_or(600),
         })
     }
 
-    /// Validates the ID token (see `idtoken`) and maps it to a profile.
+    /// Validates the ID token (see `idtoken`) and maps it to a profile, completed from
+    /// userinfo when the ID token lacks the name or the birthdate.
     pub async fn validate(
         &self,
         tokens: &TokenResponse,
         ciba_nonce: Option<&str>,
+        nonce_mode: NonceMode,
         now: SystemTime,
     ) -> Result<Profile, CibaError> {
         let meta = self.discover().await?;
@@ -315,10 +300,12 @@ impl CibaClient {
             allowed_algs: &allowed,
             signaturgruppen: self.cfg.dialect == Dialect::Signaturgruppen,
             ciba_nonce,
+            nonce_mode,
+            response_nonce: tokens.ciba_nonce.as_deref(),
             access_token: tokens.access_token.as_ref(),
             now,
         };
-        let claims = self
+        let mut claims = self
             .jwks
             .with_key(
                 kid.as_deref(),
@@ -332,37 +319,38 @@ impl CibaClient {
                 },
             )
             .await??;
+        let p = &claims.profile;
+        if (p.display_name().is_none() || p.birth_date().is_none())
+            && let Some(at) = &tokens.access_token
+            && meta.userinfo_endpoint.is_some()
+        {
+            // The broker's ID tokens do not always carry every claim (issued-claims-tokens.md);
+            // userinfo has them. Its `sub` must be the ID token's (OIDC Core §5.3.4).
+            match self.userinfo(at).await {
+                Ok(info) if Some(&info.sub) == claims.sub.as_ref() => {
+                    claims.profile.complete_from(info.profile);
+                }
+                Ok(_) => tracing::warn!("userinfo answered for another sub; not used"),
+                Err(e) => tracing::warn!(error = %e, "userinfo failed; profile left incomplete"),
+            }
+        }
         Ok(Profile::from_claims(&claims))
     }
-}
 
-async fn read_json<T: serde::de::DeserializeOwned>(
-    endpoint: &'static str,
-    resp: reqwest::Response,
-) -> Result<T, CibaError> {
-    let status = resp.status().as_u16();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| CibaError::transport(endpoint, &e))?;
-    if let Ok(err) = serde_json::from_slice::<OauthErrorBody>(&body) {
-        return Err(CibaError::Oauth {
-            endpoint,
-            status,
-            code: err.error,
-            description: err.error_description,
-        });
+    /// OIDC Core §5.3: the claims the access token grants.
+    pub async fn userinfo(&self, at: &AccessToken) -> Result<UserinfoClaims, CibaError> {
+        let meta = self.discover().await?;
+        let endpoint = meta
+            .userinfo_endpoint
+            .as_deref()
+            .ok_or(CibaError::Unsupported("userinfo"))?;
+        let resp = self
+            .http
+            .get(endpoint)
+            .bearer_auth(at.expose())
+            .send()
+            .await
+            .map_err(|e| CibaError::transport("userinfo", &e))?;
+        read_json("userinfo", resp, ANSWER_CAP).await
     }
-    if !(200..300).contains(&status) {
-        return Err(CibaError::Protocol {
-            endpoint,
-            status,
-            detail: "error status without an OAuth error body".into(),
-        });
-    }
-    serde_json::from_slice(&body).map_err(|e| CibaError::Protocol {
-        endpoint,
-        status,
-        detail: format!("unexpected JSON: {e}"),
-    })
 }

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -13,9 +14,32 @@ pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 /// Asymmetric signing algorithms we accept at all. Discovery narrows this list further;
 /// it can never widen it (no `none`, no HMAC: HS256 with a public key as secret is the
 /// classic key-confusion attack).
-pub const ASYMMETRIC_ALGS: &[&str] = &[
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+pub const ASYMMETRIC_ALGS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
 ];
+
+/// TLS, except to this machine (the simulator, a local test OP): the rule for the issuer
+/// and for every endpoint that receives the client secret or a token.
+pub fn transport_allowed(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct ProviderMetadata {
@@ -35,8 +59,10 @@ pub struct ProviderMetadata {
 }
 
 impl ProviderMetadata {
-    /// Checks that make the rest of the client safe to run against this OP.
-    pub fn check(&self, expected_issuer: &str) -> Result<(), CibaError> {
+    /// Checks that make the rest of the client safe to run against this OP. They run when
+    /// discovery is read, before anything is sent to the OP, so an unsafe document never
+    /// pushes a request to a phone.
+    pub fn check(&self, expected_issuer: &str, same_origin: bool) -> Result<(), CibaError> {
         // OIDC Discovery §4.3: the issuer in the document must be exactly the one we asked.
         if self.issuer != expected_issuer {
             return Err(CibaError::Discovery(format!(
@@ -66,6 +92,7 @@ impl ProviderMetadata {
                 "grant type {CIBA_GRANT} not offered"
             )));
         }
+        self.check_endpoints(same_origin)?;
         if self.allowed_algs().is_empty() {
             return Err(CibaError::Discovery(
                 "no asymmetric ID token signing algorithm offered".into(),
@@ -74,21 +101,50 @@ impl ProviderMetadata {
         Ok(())
     }
 
+    /// Every endpoint the client may call (the issuer-derived cancel and init-auth ones are
+    /// built from the checked issuer): https or loopback, and with `same_origin` (the
+    /// Signaturgruppen profiles) on the issuer's scheme, host and port.
+    fn check_endpoints(&self, same_origin: bool) -> Result<(), CibaError> {
+        let issuer = url::Url::parse(&self.issuer)
+            .map_err(|_| CibaError::Discovery("issuer is not a URL".into()))?;
+        let endpoints = [
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("jwks_uri", Some(&self.jwks_uri)),
+            (
+                "backchannel_authentication_endpoint",
+                self.backchannel_authentication_endpoint.as_ref(),
+            ),
+            ("userinfo_endpoint", self.userinfo_endpoint.as_ref()),
+        ];
+        for (name, value) in endpoints {
+            let Some(value) = value else { continue };
+            let url = url::Url::parse(value)
+                .map_err(|_| CibaError::Discovery(format!("{name} is not a URL")))?;
+            if !transport_allowed(&url) {
+                return Err(CibaError::Discovery(format!(
+                    "{name} {value} is not https (plain http is allowed on loopback only)"
+                )));
+            }
+            if same_origin && url.origin() != issuer.origin() {
+                return Err(CibaError::Discovery(format!(
+                    "{name} {value} is not on the broker's origin {}",
+                    issuer.origin().ascii_serialization()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Our asymmetric allow-list intersected with what the OP says it signs with. An OP
     /// that lists nothing gets RS256, the OIDC default (Discovery §3).
-    pub fn allowed_algs(&self) -> Vec<String> {
-        let offered: Vec<&str> = if self.id_token_signing_alg_values_supported.is_empty() {
-            vec!["RS256"]
-        } else {
-            self.id_token_signing_alg_values_supported
-                .iter()
-                .map(String::as_str)
-                .collect()
-        };
-        offered
-            .into_iter()
+    pub fn allowed_algs(&self) -> Vec<Algorithm> {
+        if self.id_token_signing_alg_values_supported.is_empty() {
+            return vec![Algorithm::RS256];
+        }
+        self.id_token_signing_alg_values_supported
+            .iter()
+            .filter_map(|a| a.parse::<Algorithm>().ok())
             .filter(|a| ASYMMETRIC_ALGS.contains(a))
-            .map(str::to_string)
             .collect()
     }
 }
@@ -146,7 +202,7 @@ impl JwksCache {
             if allowed {
                 st.last_forced_refetch = Some(Instant::now());
                 tracing::info!(
-                    kid = kid.unwrap_or("<none>"),
+                    kid = %crate::sanitize::Clean(kid.unwrap_or("<none>")),
                     "unknown signing key; re-fetching JWKS"
                 );
                 st.keys = Some(fetch().await?);
@@ -203,26 +259,60 @@ mod tests {
     fn issuer_must_match_exactly() {
         assert!(
             meta("https://op.example/op")
-                .check("https://op.example/op")
+                .check("https://op.example/op", true)
                 .is_ok()
         );
         assert!(
             meta("https://op.example/op/")
-                .check("https://op.example/op")
+                .check("https://op.example/op", true)
                 .is_err()
         );
     }
 
     #[test]
     fn symmetric_and_none_never_enter_the_allow_list() {
-        assert_eq!(meta("x").allowed_algs(), vec!["RS256".to_string()]);
+        assert_eq!(meta("x").allowed_algs(), vec![Algorithm::RS256]);
     }
 
     #[test]
     fn push_only_op_is_refused() {
         let mut m = meta("x");
         m.backchannel_token_delivery_modes_supported = vec!["push".into()];
-        assert!(m.check("x").is_err());
+        assert!(m.check("x", false).is_err());
+    }
+
+    #[test]
+    fn endpoints_must_be_tls_or_loopback_and_on_the_broker_origin() {
+        let ok = |m: &ProviderMetadata, iss: &str, same: bool| m.check(iss, same).is_ok();
+        let local = meta("http://127.0.0.1:8787/op");
+        assert!(ok(&local, "http://127.0.0.1:8787/op", true));
+        let mut m = local.clone();
+        m.token_endpoint = "http://192.0.2.1/op/connect/token".into();
+        assert!(
+            !ok(&m, "http://127.0.0.1:8787/op", false),
+            "plain http off loopback"
+        );
+        let mut m = local.clone();
+        m.jwks_uri = "https://keys.example/jwks".into();
+        assert!(
+            ok(&m, "http://127.0.0.1:8787/op", false),
+            "generic OP: https anywhere"
+        );
+        assert!(
+            !ok(&m, "http://127.0.0.1:8787/op", true),
+            "broker: same origin only"
+        );
+        let mut m = meta("https://op.example/op");
+        m.backchannel_authentication_endpoint = Some("http://op.example/op/connect/ciba".into());
+        assert!(
+            !ok(&m, "https://op.example/op", false),
+            "downgrade on the same host"
+        );
+        let mut m = meta("https://op.example/op");
+        m.userinfo_endpoint = Some("https://op.example:8443/op/userinfo".into());
+        assert!(!ok(&m, "https://op.example/op", true), "another port");
+        m.userinfo_endpoint = Some("not a url".into());
+        assert!(!ok(&m, "https://op.example/op", false));
     }
 
     #[tokio::test]

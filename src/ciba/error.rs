@@ -1,30 +1,44 @@
 //! Typed protocol errors. They carry operator detail; the UI maps them to viewer text.
+//!
+//! Much of the detail comes from the OP (error codes, descriptions, URLs, claim values), so
+//! `Display` runs the whole message through the one sanitizer: whoever prints a `CibaError`,
+//! on a terminal, in the journal or on screen, gets clean text.
 
-use thiserror::Error;
+use std::fmt;
 
-#[derive(Debug, Error)]
+use super::idtoken::IdTokenError;
+
+#[derive(Debug)]
 pub enum CibaError {
     /// The request could not be built from our own input (bad hint, bad URL…).
-    #[error("invalid request parameters: {0}")]
     InvalidInput(String),
 
     /// No answer on the wire: DNS, connect, TLS, timeout.
-    #[error("network error talking to {endpoint}: {detail}")]
     Transport {
         endpoint: &'static str,
         detail: String,
     },
 
-    /// The OP answered, but not with what the protocol promises (non-JSON, missing fields).
-    #[error("unexpected response from {endpoint} (HTTP {status}): {detail}")]
+    /// The OP answered, but not with what the protocol promises (non-JSON, missing fields,
+    /// numbers out of range).
     Protocol {
         endpoint: &'static str,
         status: u16,
         detail: String,
     },
 
+    /// The start answer (CIBA Core §7.3) is malformed. `auth_req_id` is kept when it was
+    /// well-formed, so the request can still be cancelled at the broker.
+    BadStart {
+        status: u16,
+        detail: String,
+        auth_req_id: Option<super::secret::AuthReqId>,
+    },
+
+    /// The answer was longer than we read from that endpoint; reading stopped at `cap`.
+    TooLarge { endpoint: &'static str, cap: usize },
+
     /// The OP answered with an OAuth error object.
-    #[error("{endpoint} refused the request: {code}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Oauth {
         endpoint: &'static str,
         status: u16,
@@ -32,17 +46,15 @@ pub enum CibaError {
         description: Option<String>,
     },
 
-    /// Discovery metadata that we must not trust or cannot use.
-    #[error("discovery document rejected: {0}")]
+    /// Discovery metadata that we must not trust or cannot use (including an endpoint that
+    /// would take the client secret off TLS or off the broker's origin).
     Discovery(String),
 
     /// The broker profile has no such endpoint (e.g. cancel on a generic OP).
-    #[error("not supported by this OP: {0}")]
     Unsupported(&'static str),
 
-    /// An ID token failed validation; the step number refers to `idtoken::validate`.
-    #[error("ID token rejected at step {step}: {reason}")]
-    IdToken { step: u8, reason: String },
+    /// An ID token failed validation, at the numbered step of `idtoken::validate`.
+    IdToken(IdTokenError),
 }
 
 impl CibaError {
@@ -63,11 +75,105 @@ impl CibaError {
         CibaError::Transport { endpoint, detail }
     }
 
+    pub fn protocol(endpoint: &'static str, status: u16, detail: impl Into<String>) -> Self {
+        CibaError::Protocol {
+            endpoint,
+            status,
+            detail: detail.into(),
+        }
+    }
+
     /// The OAuth error code, if the OP sent one.
     pub fn oauth_code(&self) -> Option<&str> {
         match self {
             CibaError::Oauth { code, .. } => Some(code),
             _ => None,
         }
+    }
+
+    /// The network or the OP's servers failed: the same request may work later.
+    pub fn is_network(&self) -> bool {
+        match self {
+            CibaError::Transport { .. } => true,
+            CibaError::Protocol { status, .. } | CibaError::Oauth { status, .. } => {
+                *status >= 500 || *status == 429
+            }
+            _ => false,
+        }
+    }
+
+    fn raw(&self) -> String {
+        match self {
+            CibaError::InvalidInput(d) => format!("invalid request parameters: {d}"),
+            CibaError::Transport { endpoint, detail } => {
+                format!("network error talking to {endpoint}: {detail}")
+            }
+            CibaError::Protocol {
+                endpoint,
+                status,
+                detail,
+            } => format!("unexpected response from {endpoint} (HTTP {status}): {detail}"),
+            CibaError::BadStart { status, detail, .. } => {
+                format!("malformed answer from ciba (HTTP {status}): {detail}")
+            }
+            CibaError::TooLarge { endpoint, cap } => {
+                format!("the answer from {endpoint} is larger than {cap} bytes; not read")
+            }
+            CibaError::Oauth {
+                endpoint,
+                code,
+                description,
+                ..
+            } => match description {
+                Some(d) => format!("{endpoint} refused the request: {code} ({d})"),
+                None => format!("{endpoint} refused the request: {code}"),
+            },
+            CibaError::Discovery(d) => format!("discovery document rejected: {d}"),
+            CibaError::Unsupported(what) => format!("not supported by this OP: {what}"),
+            CibaError::IdToken(e) => format!("ID token rejected at {e}"),
+        }
+    }
+}
+
+impl fmt::Display for CibaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::sanitize::clean(&self.raw()))
+    }
+}
+
+impl std::error::Error for CibaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CibaError::IdToken(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<IdTokenError> for CibaError {
+    fn from(e: IdTokenError) -> Self {
+        CibaError::IdToken(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_sanitized_and_bounded() {
+        let e = CibaError::Oauth {
+            endpoint: "ciba",
+            status: 400,
+            code: "invalid_request\x1b]0;pwned\x07".into(),
+            description: Some(format!(
+                "\r\x1b[2Jsigned in as admin {}",
+                "x".repeat(10_000)
+            )),
+        };
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.chars().count() <= crate::sanitize::MAX_CHARS);
+        assert!(shown.starts_with("ciba refused the request: invalid_request]0;pwned"));
     }
 }

@@ -151,7 +151,7 @@ fn flex_token(flex: &FlexHint) -> Result<Value, CibaError> {
         }
         FlexSubject::Cpr(c) => {
             let digits = c.expose();
-            if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if !crate::cpr::is_ten_digits(digits) {
                 return Err(CibaError::InvalidInput("cpr must be 10 digits".into()));
             }
             m.insert("cpr".into(), json!(digits));

@@ -17,8 +17,9 @@ pub const MITID_ERROR_PREFIX: &str = "mitid_flex_app.mitid_error_";
 pub struct TokenResponse {
     pub id_token: IdToken,
     pub access_token: Option<AccessToken>,
-    pub expires_in: Option<u64>,
-    pub scope: Option<String>,
+    /// `ciba_nonce` at the top level, where the broker may echo it ("received in token
+    /// response", flex-app-ciba.md); checked with the ID token's.
+    pub ciba_nonce: Option<String>,
 }
 
 #[derive(Debug)]
@@ -84,8 +85,7 @@ struct ErrorBody {
 struct SuccessBody {
     id_token: Option<String>,
     access_token: Option<String>,
-    expires_in: Option<u64>,
-    scope: Option<String>,
+    ciba_nonce: Option<String>,
 }
 
 /// `Retry-After` as delta-seconds (RFC 9110 §10.2.3). HTTP-dates are rare on token
@@ -105,8 +105,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &[u8]) -> PollOutc
             Some(id) if !id.is_empty() => PollOutcome::Tokens(TokenResponse {
                 id_token: IdToken::new(id),
                 access_token: ok.access_token.map(AccessToken::new),
-                expires_in: ok.expires_in,
-                scope: ok.scope,
+                ciba_nonce: ok.ciba_nonce,
             }),
             _ => PollOutcome::Malformed { status },
         };

@@ -1,7 +1,7 @@
 //! The signed-in identity, mapped from validated ID token claims.
 
+use super::claims::IdTokenClaims;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Profile {
@@ -20,28 +20,16 @@ pub struct Profile {
 impl Profile {
     /// The broker sends the `mitid.*` claims as strings (broker docs, "Ciba integration": token example);
     /// generic OPs use the standard `name` and `birthdate` (OIDC Core §5.1).
-    pub fn from_claims(claims: &Map<String, Value>) -> Profile {
-        let s = |k: &str| {
-            claims
-                .get(k)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let age = claims.get("mitid.age").and_then(|v| match v {
-            Value::String(s) => s.trim().parse().ok(),
-            Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-            _ => None,
-        });
+    pub fn from_claims(c: &IdTokenClaims) -> Profile {
+        let p = &c.profile;
         Profile {
-            sub: s("sub").unwrap_or_default(),
-            name: s("mitid.identity_name").or_else(|| s("name")),
-            uuid: s("mitid.uuid"),
-            date_of_birth: s("mitid.date_of_birth").or_else(|| s("birthdate")),
-            age,
-            issuer: s("iss").unwrap_or_default(),
-            reference_text: s("mitid.reference_text"),
+            sub: c.sub.clone().unwrap_or_default(),
+            name: p.display_name().map(str::to_string),
+            uuid: p.uuid.clone(),
+            date_of_birth: p.birth_date().map(str::to_string),
+            age: p.age,
+            issuer: c.iss.clone().unwrap_or_default(),
+            reference_text: p.reference_text.clone(),
         }
     }
 }
@@ -53,7 +41,7 @@ mod tests {
     #[test]
     fn maps_the_broker_example_claims() {
         // Claims of the ID token example in the broker docs' "Ciba integration".
-        let claims: Map<String, Value> = serde_json::from_str(
+        let claims: IdTokenClaims = serde_json::from_str(
             r#"{"iss":"https://pp.netseidbroker.dk/op","sub":"7c9484f5-44bf-4e29-a683-84548951d3b8",
             "idp":"mitid","mitid.uuid":"eee4b272-6a33-40da-ab0b-5ce2abd42e78","mitid.age":"88",
             "mitid.date_of_birth":"1936-04-08","mitid.has_cpr":"true","mitid.identity_name":"Ileya Jensen",
@@ -73,7 +61,7 @@ mod tests {
 
     #[test]
     fn falls_back_to_standard_claims() {
-        let claims: Map<String, Value> = serde_json::from_str(
+        let claims: IdTokenClaims = serde_json::from_str(
             r#"{"iss":"i","sub":"s","name":"Søren Ø","birthdate":"2010-01-02"}"#,
         )
         .unwrap();

@@ -1,8 +1,10 @@
 //! `mitid-flex-tv check`: is this box's configuration usable?
 
+use mitid_flex_tv::ciba::CibaError;
 use mitid_flex_tv::config::Settings;
+use mitid_flex_tv::sanitize::clean;
 
-use super::{Common, EXIT_BROKER};
+use super::{Common, EXIT_BROKER, EXIT_CONFIG};
 
 pub fn run(common: &Common, settings: Settings) -> i32 {
     println!(
@@ -39,6 +41,12 @@ pub fn run(common: &Common, settings: Settings) -> i32 {
         };
         let meta = match client.discover().await {
             Ok(m) => m,
+            // An unsafe or unusable document is this box's configuration problem (exit 2);
+            // an unreachable or nonsensical OP is the broker's (exit 6).
+            Err(e @ CibaError::Discovery(_)) => {
+                eprintln!("discovery rejected: {e}");
+                return EXIT_CONFIG;
+            }
             Err(e) => {
                 eprintln!("discovery failed: {e}");
                 return EXIT_BROKER;
@@ -47,11 +55,13 @@ pub fn run(common: &Common, settings: Settings) -> i32 {
         println!("discovery:      ok");
         println!(
             "  ciba endpoint:  {}",
-            meta.backchannel_authentication_endpoint
-                .as_deref()
-                .unwrap_or("-")
+            clean(
+                meta.backchannel_authentication_endpoint
+                    .as_deref()
+                    .unwrap_or("-")
+            )
         );
-        println!("  token endpoint: {}", meta.token_endpoint);
+        println!("  token endpoint: {}", clean(&meta.token_endpoint));
         println!(
             "  delivery modes: {:?}",
             meta.backchannel_token_delivery_modes_supported
@@ -63,7 +73,7 @@ pub fn run(common: &Common, settings: Settings) -> i32 {
                 for k in &set.keys {
                     println!(
                         "  kid {}  alg {:?}",
-                        k.common.key_id.as_deref().unwrap_or("-"),
+                        clean(k.common.key_id.as_deref().unwrap_or("-")),
                         k.common.key_algorithm
                     );
                 }

@@ -8,6 +8,7 @@ use mitid_flex_tv::ciba::Dialect;
 use mitid_flex_tv::config::Settings;
 use mitid_flex_tv::handoff::{self, Identity};
 use mitid_flex_tv::lang::Lang;
+use mitid_flex_tv::sanitize::clean;
 use mitid_flex_tv::session::{self, Outcome, Update, Who};
 use mitid_flex_tv::ui::present;
 use mitid_flex_tv::{identifier, qr, wiring};
@@ -59,7 +60,11 @@ pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    rt.block_on(signin(common, args, settings, who, lang))
+    let code = rt.block_on(signin(common, args, settings, who, lang));
+    // Do not wait for requests left behind (a hanging start, a DNS lookup): leaving is
+    // immediate, and the OP lets them expire.
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 async fn signin(
@@ -69,9 +74,23 @@ async fn signin(
     who: Who,
     lang: Lang,
 ) -> i32 {
-    let wired = match super::connect(common, &settings).await {
-        Ok(w) => w,
-        Err(code) => return code,
+    // Before anything is sent, so that SIGINT/SIGTERM always end in a cancelled request
+    // and exit 130, never in the default action.
+    let (mut sigint, mut sigterm) = match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(i), Ok(t)) => (i, t),
+        _ => return EXIT_BROKER,
+    };
+    // Starting the embedded simulator and resolving the OP's name may hang: leave at once.
+    let wired = tokio::select! {
+        w = super::connect(common, &settings) => match w {
+            Ok(w) => w,
+            Err(code) => return code,
+        },
+        _ = sigint.recv() => return super::exit_code(&Outcome::Cancelled),
+        _ = sigterm.recv() => return super::exit_code(&Outcome::Cancelled),
     };
     if let Some(phone) = wired.phone_url() {
         eprintln!(
@@ -91,16 +110,6 @@ async fn signin(
             let _ = tx.send(u);
         },
     );
-    let (mut sigint, mut sigterm) = match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(i), Ok(t)) => (i, t),
-        _ => {
-            handle.cancel();
-            return EXIT_BROKER;
-        }
-    };
     let tty = std::io::stderr().is_terminal();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut deadline = None;
@@ -142,18 +151,22 @@ async fn signin(
     };
     let identity = Identity::new(&profile, &reference_text, SystemTime::now());
     if args.json {
-        println!("{}", identity.to_json_line());
+        println!(
+            "{}",
+            mitid_flex_tv::sanitize::json_for_terminal(&identity.to_json_line())
+        );
     } else {
+        // Claims come from the OP: sanitized for the terminal (the JSON form is escaped).
         let p = &identity.profile;
-        let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let s = |v: &Option<String>| clean(v.as_deref().unwrap_or("-"));
         println!(
             "name: {}\nuuid: {}\ndate_of_birth: {}\nage: {}\nsub: {}\nissuer: {}",
             s(&p.name),
             s(&p.uuid),
             s(&p.date_of_birth),
             s(&p.age.map(|a| a.to_string())),
-            p.sub,
-            p.issuer
+            clean(&p.sub),
+            clean(&p.issuer)
         );
     }
     if let Err(e) = handoff::deliver(&settings.handoff, &identity).await {
@@ -185,7 +198,7 @@ fn print_waiting(w: &session::Waiting, lang: Lang) {
             Ok(m) => eprintln!("{}", qr::to_terminal(&m)),
             Err(e) => eprintln!("(QR: {e})"),
         }
-        eprintln!("{uri}");
+        eprintln!("{}", clean(uri));
     } else {
         eprintln!(
             "{}\n\n    {}\n",
@@ -259,6 +272,6 @@ fn report(outcome: &Outcome, lang: Lang) -> i32 {
             lang.text("Login mislykkedes.", "Sign-in failed.")
         ),
     };
-    eprintln!("{text}");
+    eprintln!("{}", clean(&text));
     super::exit_code(outcome)
 }

@@ -1,13 +1,18 @@
 //! The seam between the sign-in journey and the broker. The session only sees this
 //! trait, so a relay backend (the box asks its operator's server, which holds the client
 //! secret) can replace the direct CIBA client without touching the UI.
+//!
+//! Errors are typed (`CibaError`), and the session decides from their variant whose problem
+//! it is (`CibaError::is_network`, `IdToken`, `BadStart`…), so a backend must map its own
+//! failures onto the variant that tells the truth: a relay that cannot reach its server
+//! returns `Transport`, not `Protocol`.
 
 use std::future::Future;
 use std::time::SystemTime;
 
 use crate::ciba::{
-    AuthReqId, CibaClient, CibaError, Dialect, LoginHint, ParResponse, PollOutcome, Profile,
-    StartResponse, TokenResponse,
+    AuthReqId, CibaClient, CibaError, Dialect, LoginHint, NonceMode, ParResponse, PollOutcome,
+    Profile, StartResponse, TokenResponse,
 };
 
 pub trait Backend: Send + Sync + 'static {
@@ -21,10 +26,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         id: &AuthReqId,
     ) -> impl Future<Output = Result<ParResponse, CibaError>> + Send;
+    /// `ciba_nonce` is what was sent (if anything); `nonce_mode` how its echo is checked.
     fn validate(
         &self,
         tokens: &TokenResponse,
         ciba_nonce: Option<&str>,
+        nonce_mode: NonceMode,
     ) -> impl Future<Output = Result<Profile, CibaError>> + Send;
     /// Whether the OP has a cancel endpoint (CIBA Core has none).
     fn can_cancel(&self) -> bool;
@@ -47,8 +54,9 @@ impl Backend for CibaClient {
         &self,
         tokens: &TokenResponse,
         ciba_nonce: Option<&str>,
+        nonce_mode: NonceMode,
     ) -> Result<Profile, CibaError> {
-        CibaClient::validate(self, tokens, ciba_nonce, SystemTime::now()).await
+        CibaClient::validate(self, tokens, ciba_nonce, nonce_mode, SystemTime::now()).await
     }
     fn can_cancel(&self) -> bool {
         self.config().dialect == Dialect::Signaturgruppen

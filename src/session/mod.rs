@@ -4,8 +4,13 @@
 //! them with tokio's clock (paused in tests); `backend` is the seam to the broker.
 //! No UI code and no user-facing text here: outcomes are typed and the UI words them.
 
+// Values from outside (expires_in, interval, exp, iat…) may be anything: every integer
+// operation here must be checked or saturating.
+#![deny(clippy::arithmetic_side_effects)]
+
 pub mod backend;
 pub mod code;
+mod finish;
 pub mod runner;
 pub mod timing;
 
@@ -16,7 +21,7 @@ pub use backend::Backend;
 pub use runner::{SessionHandle, spawn};
 pub use timing::WaitPolicy;
 
-use crate::ciba::{Action, FlexSubject, Profile};
+use crate::ciba::{Action, FlexSubject, NonceMode, Profile};
 
 /// Whom to ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,8 +42,8 @@ pub struct SessionSettings {
     pub action: Option<Action>,
     /// The viewer's IP for the broker's risk data (`ip` in the Flex hint).
     pub client_ip: IpAddr,
-    /// Send a random `ciba_nonce` and require the ID token to echo it.
-    pub ciba_nonce: bool,
+    /// Whether to send a random `ciba_nonce` (Flex hint only) and how its echo is checked.
+    pub ciba_nonce: NonceMode,
     /// Standard `login_hint` only: send just the code as `binding_message` (OPs limit its
     /// characters), rather than the whole reference text.
     pub binding_message_is_code: bool,
@@ -54,7 +59,7 @@ pub struct Waiting {
     /// The verification code inside the reference text (empty for QR).
     pub code: String,
     /// Time left when this was sent: `expires_in` from the start (for QR, no more than the
-    /// `request_uri` lifetime) minus the time the start took. A duration rather than an
+    /// `request_uri` lifetime, and never more than `timing::MAX_LIFETIME`) minus the time the start took. A duration rather than an
     /// instant, so that the UI counts down on its own clock.
     pub left: Duration,
     pub expires_in: Duration,

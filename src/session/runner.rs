@@ -8,9 +8,16 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use super::code::{render, verification_code};
+use super::finish::{failure, terminal};
 use super::timing::{Answer, Schedule, Step};
 use super::{Backend, Outcome, SessionSettings, Update, Waiting, Who};
-use crate::ciba::{AuthReqId, CibaError, FlexHint, LoginHint, PollOutcome};
+use crate::ciba::{
+    AuthReqId, CibaError, FlexHint, LoginHint, NonceMode, PollOutcome, StartResponse,
+};
+
+/// How long leaving may wait for the OP to hear about it: Back, SIGINT and SIGTERM end the
+/// sign-in within a second, whatever is in flight.
+pub const CANCEL_BUDGET: Duration = Duration::from_millis(500);
 
 /// A running sign-in. Dropping it cancels the request (once) if it is still pending.
 pub struct SessionHandle {
@@ -49,7 +56,7 @@ pub fn spawn<B: Backend>(
 ) -> SessionHandle {
     let (cancel, cancel_rx) = watch::channel(false);
     let join = tokio::spawn(async move {
-        let outcome = run(&*backend, who, &settings, cancel_rx, &mut on_update).await;
+        let outcome = run(backend, who, &settings, cancel_rx, &mut on_update).await;
         on_update(Update::Finished(outcome.clone()));
         outcome
     });
@@ -68,20 +75,52 @@ async fn cancelled(rx: &mut watch::Receiver<bool>) {
     }
 }
 
-async fn cancel_at_op<B: Backend>(backend: &B, id: &AuthReqId) -> Outcome {
-    if backend.can_cancel() {
-        match backend.cancel(id).await {
-            Ok(()) => tracing::info!(req = %id.log_tag(), "request cancelled at the OP"),
-            Err(e) => tracing::warn!(req = %id.log_tag(), error = %e, "cancel call failed"),
-        }
-    } else {
+/// Tells the OP (within `CANCEL_BUDGET`) that the request is over, where it has a cancel
+/// endpoint. The request expires at the OP anyway; this only spares the viewer's phone.
+async fn cancel_at_op<B: Backend>(backend: &B, id: &AuthReqId) {
+    if !backend.can_cancel() {
         tracing::info!(req = %id.log_tag(), "OP has no cancel endpoint; request left to expire");
+        return;
+    }
+    match tokio::time::timeout(CANCEL_BUDGET, backend.cancel(id)).await {
+        Ok(Ok(())) => tracing::info!(req = %id.log_tag(), "request cancelled at the OP"),
+        Ok(Err(e)) => tracing::warn!(req = %id.log_tag(), error = %e, "cancel call failed"),
+        Err(_) => tracing::warn!(req = %id.log_tag(), "cancel call timed out"),
+    }
+}
+
+async fn cancelled_at_op<B: Backend>(backend: &B, id: &AuthReqId) -> Outcome {
+    cancel_at_op(backend, id).await;
+    Outcome::Cancelled
+}
+
+/// The viewer left while the start request was in flight. If its answer comes within the
+/// budget, that request is cancelled now; otherwise a detached task cancels it whenever it
+/// comes (as long as the runtime lives, i.e. in the TV app).
+async fn abandon_start<B: Backend>(
+    backend: Arc<B>,
+    mut start: JoinHandle<Result<StartResponse, CibaError>>,
+) -> Outcome {
+    let now = Instant::now();
+    let give_up = now.checked_add(CANCEL_BUDGET).unwrap_or(now);
+    match tokio::time::timeout_at(give_up, &mut start).await {
+        Ok(Ok(Ok(r))) => {
+            let _ = tokio::time::timeout_at(give_up, cancel_at_op(&*backend, &r.auth_req_id)).await;
+        }
+        Ok(_) => {}
+        Err(_) => {
+            tokio::spawn(async move {
+                if let Ok(Ok(r)) = start.await {
+                    cancel_at_op(&*backend, &r.auth_req_id).await;
+                }
+            });
+        }
     }
     Outcome::Cancelled
 }
 
 pub async fn run<B: Backend>(
-    backend: &B,
+    backend: Arc<B>,
     who: Who,
     s: &SessionSettings,
     mut cancel: watch::Receiver<bool>,
@@ -96,9 +135,7 @@ pub async fn run<B: Backend>(
         }
     };
     let reference_text = render(&s.reference_template, &s.service_name, &code);
-    let nonce = s
-        .ciba_nonce
-        .then(|| uuid::Uuid::new_v4().simple().to_string());
+    let nonce = (s.ciba_nonce != NonceMode::Off).then(|| uuid::Uuid::new_v4().simple().to_string());
     let is_qr = matches!(who, Who::Qr);
     let hint = match who {
         Who::Flex(subject) => LoginHint::Flex(FlexHint {
@@ -126,16 +163,26 @@ pub async fn run<B: Backend>(
     let nonce = hint.ciba_nonce().map(str::to_string);
     on_update(Update::Starting);
 
-    // The start call is not interrupted: if it reached the OP we need its id to cancel.
-    let start = match backend.start(&hint).await {
-        Ok(r) => r,
-        Err(e) => return start_failure(e),
+    // The start request runs as its own task: leaving aborts the wait at once, and an answer
+    // that still comes is cancelled at the OP (`abandon_start`).
+    let mut start_task = tokio::spawn({
+        let backend = Arc::clone(&backend);
+        async move { backend.start(&hint).await }
+    });
+    let start = tokio::select! {
+        r = &mut start_task => match r {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return start_failure(&*backend, e).await,
+            Err(e) => return Outcome::Failed { detail: format!("start task ended abnormally: {e}") },
+        },
+        _ = cancelled(&mut cancel) => return abandon_start(backend, start_task).await,
     };
+    let backend = &*backend;
     let started = Instant::now();
     let id = start.auth_req_id;
     tracing::info!(req = %id.log_tag(), expires_in = start.expires_in, interval = ?start.interval, "CIBA request started");
     if *cancel.borrow_and_update() {
-        return cancel_at_op(backend, &id).await;
+        return cancelled_at_op(backend, &id).await;
     }
 
     let mut expires_in = Duration::from_secs(start.expires_in);
@@ -143,7 +190,7 @@ pub async fn run<B: Backend>(
     if is_qr {
         let par = tokio::select! {
             r = backend.init_auth(&id) => r,
-            _ = cancelled(&mut cancel) => return cancel_at_op(backend, &id).await,
+            _ = cancelled(&mut cancel) => return cancelled_at_op(backend, &id).await,
         };
         match par {
             Ok(p) => {
@@ -152,8 +199,8 @@ pub async fn run<B: Backend>(
                 authentication_uri = Some(p.authentication_uri);
             }
             Err(e) => {
-                let _ = cancel_at_op(backend, &id).await;
-                return start_failure(e);
+                cancel_at_op(backend, &id).await;
+                return failure(&e);
             }
         }
     }
@@ -164,11 +211,13 @@ pub async fn run<B: Backend>(
         start.interval.map(Duration::from_secs),
         s.policy,
     );
+    // Cut short by our cap or by the QR link's shorter life: alive at the OP past our end.
+    let cut_short = sched.lifetime() < Duration::from_secs(start.expires_in);
     on_update(Update::Waiting(Waiting {
         reference_text: if is_qr { String::new() } else { reference_text },
         code: if is_qr { String::new() } else { code },
         left: sched.deadline().saturating_duration_since(Instant::now()),
-        expires_in,
+        expires_in: sched.lifetime(),
         authentication_uri,
     }));
 
@@ -177,10 +226,13 @@ pub async fn run<B: Backend>(
         match sched.next(Instant::now()) {
             Step::WaitUntil(t) => tokio::select! {
                 _ = sleep_until(t) => {}
-                _ = cancelled(&mut cancel) => return cancel_at_op(backend, &id).await,
+                _ = cancelled(&mut cancel) => return cancelled_at_op(backend, &id).await,
             },
             Step::Deadline => {
                 tracing::info!(req = %id.log_tag(), "request lifetime over");
+                if cut_short {
+                    cancel_at_op(backend, &id).await;
+                }
                 return if sched.in_trouble() {
                     Outcome::NoConnection {
                         detail: last_trouble,
@@ -199,11 +251,20 @@ pub async fn run<B: Backend>(
                 sched.poll_sent();
                 let answer = tokio::select! {
                     a = backend.poll(&id) => a,
-                    _ = cancelled(&mut cancel) => return cancel_at_op(backend, &id).await,
+                    _ = cancelled(&mut cancel) => return cancelled_at_op(backend, &id).await,
+                    // A poll in flight at the deadline is dropped: the viewer's countdown is over.
+                    _ = sleep_until(sched.deadline()) => {
+                        sched.poll_dropped();
+                        continue;
+                    }
                 };
                 let now = Instant::now();
                 let was_in_trouble = sched.in_trouble();
                 let keep = match answer {
+                    Err(e @ CibaError::TooLarge { .. }) => {
+                        cancel_at_op(backend, &id).await;
+                        return failure(&e);
+                    }
                     Err(e) => {
                         last_trouble = e.to_string();
                         Some(Answer::Transient { retry_after: None })
@@ -225,7 +286,17 @@ pub async fn run<B: Backend>(
                             format!("unreadable answer (HTTP {status}) from the token endpoint");
                         Some(Answer::Transient { retry_after: None })
                     }
-                    Ok(done) => return finish(backend, &id, done, nonce.as_deref()).await,
+                    Ok(done) => {
+                        return finish(
+                            backend,
+                            &id,
+                            done,
+                            nonce.as_deref(),
+                            s.ciba_nonce,
+                            &mut cancel,
+                        )
+                        .await;
+                    }
                 };
                 if let Some(answer) = keep {
                     let wait = sched.answered(now, answer);
@@ -249,62 +320,42 @@ async fn finish<B: Backend>(
     id: &AuthReqId,
     done: PollOutcome,
     nonce: Option<&str>,
+    nonce_mode: NonceMode,
+    cancel: &mut watch::Receiver<bool>,
 ) -> Outcome {
     let tag = id.log_tag();
     let outcome = match done {
-        PollOutcome::Tokens(tokens) => match backend.validate(&tokens, nonce).await {
-            Ok(profile) => Outcome::SignedIn(profile),
-            Err(e) => {
-                tracing::error!(req = %tag, error = %e, "ID token rejected");
-                Outcome::TokenRejected {
-                    detail: e.to_string(),
+        // Validation may fetch the JWKS and userinfo: leaving aborts that too.
+        PollOutcome::Tokens(tokens) => tokio::select! {
+            r = backend.validate(&tokens, nonce, nonce_mode) => match r {
+                Ok(profile) => Outcome::SignedIn(profile),
+                Err(e) => {
+                    tracing::error!(req = %tag, error = %e, "sign-in not completed");
+                    failure(&e)
                 }
-            }
+            },
+            _ = cancelled(cancel) => Outcome::Cancelled,
         },
-        PollOutcome::Denied => Outcome::Rejected,
-        PollOutcome::Expired => Outcome::Expired,
-        PollOutcome::InvalidGrant => Outcome::StartAgain,
-        PollOutcome::Refused { code, description } => Outcome::ConfigRefused {
-            detail: with_description(code, description),
-        },
-        PollOutcome::MitId { status } => Outcome::MitIdError { status },
-        PollOutcome::TransactionFailed => Outcome::Failed {
-            detail: "transaction_failed".into(),
-        },
-        PollOutcome::Unknown { code, description } => Outcome::Failed {
-            detail: with_description(code, description),
-        },
-        transient => Outcome::Failed {
-            detail: format!("unexpected transient answer {transient:?}"),
-        },
+        other => terminal(other),
     };
-    if !matches!(outcome, Outcome::SignedIn(_)) {
-        tracing::info!(req = %tag, outcome = ?outcome, "sign-in ended");
-    } else {
+    if matches!(outcome, Outcome::SignedIn(_)) {
         tracing::info!(req = %tag, "signed in");
+    } else {
+        tracing::info!(req = %tag, outcome = ?outcome, "sign-in ended");
     }
     outcome
 }
 
-fn with_description(code: String, description: Option<String>) -> String {
-    match description {
-        Some(d) => format!("{code}: {d}"),
-        None => code,
-    }
-}
-
-fn start_failure(e: CibaError) -> Outcome {
+/// The start request failed. A malformed answer that still named a request is cancelled at
+/// the OP: the phone may already show it.
+async fn start_failure<B: Backend>(backend: &B, e: CibaError) -> Outcome {
     tracing::warn!(error = %e, "could not start the CIBA request");
-    match &e {
-        CibaError::Oauth { code, .. } if code == "unknown_user_id" => Outcome::UnknownUser,
-        CibaError::Transport { .. } => Outcome::NoConnection {
-            detail: e.to_string(),
-        },
-        CibaError::Protocol { status, .. } if *status >= 500 => Outcome::NoConnection {
-            detail: e.to_string(),
-        },
-        _ => Outcome::ConfigRefused {
-            detail: e.to_string(),
-        },
+    if let CibaError::BadStart {
+        auth_req_id: Some(id),
+        ..
+    } = &e
+    {
+        cancel_at_op(backend, id).await;
     }
+    failure(&e)
 }

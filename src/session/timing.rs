@@ -1,5 +1,8 @@
 //! The wait rules of the poll loop, as pure data: every decision takes `now` from the
 //! caller, so tests drive it with any clock (CIBA Core §7.3 and §11).
+//!
+//! `expires_in` and `interval` come from the OP and may be anything up to `u64::MAX`
+//! seconds: all instant arithmetic is checked or saturating, and the lifetime is capped.
 
 use std::time::Duration;
 
@@ -9,6 +12,9 @@ use tokio::time::Instant;
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// CIBA Core §11: `slow_down` raises the interval by 5 s for this and all later polls.
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// Longest sign-in we wait for, whatever `expires_in` says: nobody stares at a TV for
+/// longer, and a request cut short is cancelled at the OP.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(3600);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitPolicy {
@@ -58,6 +64,8 @@ pub enum Answer {
 pub struct Schedule {
     policy: WaitPolicy,
     interval: Duration,
+    lifetime: Duration,
+    cut_short: bool,
     deadline: Instant,
     next_poll: Instant,
     transient_streak: u32,
@@ -66,6 +74,8 @@ pub struct Schedule {
 
 impl Schedule {
     /// `started` is when the start response arrived; the first poll waits one interval.
+    /// The lifetime is `min(expires_in, MAX_LIFETIME)`; an interval of 0 means the policy's
+    /// minimum, and one longer than the lifetime means no poll before the end.
     pub fn new(
         started: Instant,
         expires_in: Duration,
@@ -75,11 +85,17 @@ impl Schedule {
         let interval = interval
             .unwrap_or(DEFAULT_INTERVAL)
             .max(policy.min_interval);
+        let lifetime = expires_in.min(MAX_LIFETIME);
+        // `Instant + Duration` panics on overflow; the lifetime is capped, so this cannot
+        // fail on a real clock, and if it did the request would simply end now.
+        let deadline = started.checked_add(lifetime).unwrap_or(started);
         Self {
             policy,
             interval,
-            deadline: started + expires_in,
-            next_poll: started + interval,
+            lifetime,
+            cut_short: lifetime < expires_in,
+            deadline,
+            next_poll: started.checked_add(interval).unwrap_or(deadline),
             transient_streak: 0,
             in_flight: false,
         }
@@ -87,6 +103,17 @@ impl Schedule {
 
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// How long this request is waited for.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// True when the OP's `expires_in` was longer than we wait: the request is still alive at
+    /// the OP at our deadline, so it must be cancelled there.
+    pub fn cut_short(&self) -> bool {
+        self.cut_short
     }
 
     pub fn deadline(&self) -> Instant {
@@ -115,6 +142,11 @@ impl Schedule {
         self.in_flight = true;
     }
 
+    /// The poll in flight was dropped unanswered (the deadline came first).
+    pub fn poll_dropped(&mut self) {
+        self.in_flight = false;
+    }
+
     /// Records an answer that keeps the request alive; terminal answers need no schedule.
     /// Returns the wait chosen, which is always at least the interval.
     pub fn answered(&mut self, now: Instant, answer: Answer) -> Duration {
@@ -126,7 +158,7 @@ impl Schedule {
             }
             Answer::SlowDown => {
                 self.transient_streak = 0;
-                self.interval += SLOW_DOWN_STEP;
+                self.interval = self.interval.saturating_add(SLOW_DOWN_STEP);
                 self.interval
             }
             Answer::Transient { retry_after } => {
@@ -145,7 +177,8 @@ impl Schedule {
                 backoff.max(server)
             }
         };
-        self.next_poll = now + wait;
+        // Past the deadline is as good as never: `next` says `Deadline` first.
+        self.next_poll = now.checked_add(wait).unwrap_or(self.deadline);
         wait
     }
 }
@@ -257,6 +290,31 @@ mod tests {
         assert_eq!(s.next(t0 + secs(9)), Step::WaitUntil(t0 + secs(10)));
         assert_eq!(s.next(t0 + secs(10)), Step::Deadline);
         assert_eq!(s.deadline(), t0 + secs(10));
+    }
+
+    #[test]
+    fn extreme_values_are_capped_never_overflowed() {
+        let t0 = Instant::now();
+        let max = Duration::from_secs(u64::MAX);
+        let mut s = Schedule::new(t0, max, Some(max), WaitPolicy::default());
+        assert_eq!(s.deadline(), t0 + MAX_LIFETIME);
+        assert!(s.cut_short());
+        // An interval longer than the lifetime: no poll before the end.
+        assert_eq!(s.next(t0), Step::WaitUntil(t0 + MAX_LIFETIME));
+        assert_eq!(s.next(t0 + MAX_LIFETIME), Step::Deadline);
+        s.poll_sent();
+        s.answered(t0, Answer::SlowDown);
+        s.poll_sent();
+        let wait = s.answered(
+            t0,
+            Answer::Transient {
+                retry_after: Some(max),
+            },
+        );
+        assert!(wait >= max);
+        assert_eq!(s.next(t0 + secs(1)), Step::WaitUntil(t0 + MAX_LIFETIME));
+        let s = Schedule::new(t0, secs(300), Some(secs(3)), WaitPolicy::default());
+        assert!(!s.cut_short());
     }
 
     #[test]

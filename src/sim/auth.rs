@@ -111,7 +111,7 @@ fn check_secret(shared: &Shared, id: &str, secret: &str) -> Result<String, Broke
     match known {
         Some(c) if secrets_equal(&c.client_secret, secret) => Ok(c.client_id.clone()),
         _ => {
-            tracing::info!(client_id = %id, "client authentication failed");
+            tracing::info!(client_id = %crate::sanitize::Clean(id), "client authentication failed");
             Err(BrokerError::invalid_client(
                 "unknown client or wrong client secret",
             ))

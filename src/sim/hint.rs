@@ -192,7 +192,7 @@ fn validate(map: &Map<String, Value>) -> Result<Hint, HintError> {
         }
         (None, Some(c)) => {
             let digits: String = c.chars().filter(|ch| *ch != '-').collect();
-            if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if !crate::cpr::is_ten_digits(&digits) {
                 return err("cpr must be ten digits");
             }
             Subject::Cpr(digits)

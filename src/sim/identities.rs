@@ -115,7 +115,7 @@ impl IdentitiesFile {
                 return bad(format!("identity {}: uuid is not a UUID", id.user_id));
             }
             if let Some(cpr) = &id.cpr
-                && (cpr.len() != 10 || !cpr.bytes().all(|b| b.is_ascii_digit()))
+                && !crate::cpr::is_ten_digits(cpr)
             {
                 return bad(format!("identity {}: cpr must be ten digits", id.user_id));
             }

@@ -87,7 +87,12 @@ impl SigningKey {
     /// Signs `claims` as a compact RS256 JWS. `kid` is normally this key's own id; the
     /// wrong-signature fault passes another key's id.
     pub fn sign_jwt(&self, typ: &str, kid: &str, claims: &Value) -> Result<String, SimError> {
-        let header = json!({"alg": "RS256", "kid": kid, "typ": typ});
+        self.sign_with_header(&json!({"alg": "RS256", "kid": kid, "typ": typ}), claims)
+    }
+
+    /// Signs `claims` with RS256 under any JOSE header (tests of hostile headers such as
+    /// `crit`; the header's `alg` is not looked at).
+    pub fn sign_with_header(&self, header: &Value, claims: &Value) -> Result<String, SimError> {
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),

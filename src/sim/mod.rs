@@ -39,7 +39,7 @@ pub use identities::{
     IdentitiesFile, Identity, PP_DEMO_CLIENT_ID, PP_DEMO_CLIENT_SECRET, SimClient,
 };
 pub use keys::SigningKey;
-pub use options::SimOptions;
+pub use options::{NonceEcho, SimOptions, TokenShape};
 pub use state::{HintKind, RequestInfo, RequestStatus};
 pub use tokens::{WRONG_AUDIENCE, WRONG_ISSUER};
 

@@ -34,6 +34,55 @@ pub struct SimOptions {
     pub faults: Faults,
     /// Use this key instead of loading or generating one (tests can share one key).
     pub signing_key: Option<Arc<SigningKey>>,
+    /// What the minted tokens look like.
+    pub shape: TokenShape,
+}
+
+/// Where the token response echoes the `ciba_nonce` of the login hint. The broker's doc only
+/// says it is "received in token response" (flex-app-ciba.md), so a client must cope with
+/// every placement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NonceEcho {
+    /// As a claim of the ID token.
+    #[default]
+    IdToken,
+    /// At the top level of the token response.
+    Response,
+    Both,
+    None,
+}
+
+impl NonceEcho {
+    pub fn in_id_token(self) -> bool {
+        matches!(self, NonceEcho::IdToken | NonceEcho::Both)
+    }
+
+    pub fn in_response(self) -> bool {
+        matches!(self, NonceEcho::Response | NonceEcho::Both)
+    }
+}
+
+impl std::str::FromStr for NonceEcho {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "id-token" => Ok(NonceEcho::IdToken),
+            "response" => Ok(NonceEcho::Response),
+            "both" => Ok(NonceEcho::Both),
+            "none" => Ok(NonceEcho::None),
+            _ => Err(format!(
+                "unknown nonce echo {s:?}; use id-token, response, both or none"
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenShape {
+    pub nonce_echo: NonceEcho,
+    /// Leave `mitid.identity_name` and `mitid.date_of_birth` out of the ID token (userinfo
+    /// still has them), as the broker's ID tokens may (issued-claims-tokens.md).
+    pub lean_id_token: bool,
 }
 
 impl Default for SimOptions {
@@ -49,6 +98,7 @@ impl Default for SimOptions {
             clients: vec![SimClient::pp_demo()],
             faults: Faults::default(),
             signing_key: None,
+            shape: TokenShape::default(),
         }
     }
 }
@@ -82,6 +132,19 @@ pub(crate) fn wire_secs(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonce_echo_names() {
+        for (name, echo) in [
+            ("id-token", NonceEcho::IdToken),
+            ("response", NonceEcho::Response),
+            ("both", NonceEcho::Both),
+            ("none", NonceEcho::None),
+        ] {
+            assert_eq!(name.parse::<NonceEcho>(), Ok(echo));
+        }
+        assert!("token".parse::<NonceEcho>().is_err());
+    }
 
     #[test]
     fn wire_seconds_round_up() {

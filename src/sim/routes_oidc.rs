@@ -293,7 +293,7 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
                 .map_err(|e| BrokerError::server_error(e.to_string()))?;
             let minted = {
                 let ring = shared.keys();
-                mint(&grant, &faults, &shared.issuer, &ring)
+                mint(&grant, &faults, shared.shape, &shared.issuer, &ring)
                     .map_err(|e| BrokerError::server_error(e.to_string()))?
             };
             shared.store_access_token(

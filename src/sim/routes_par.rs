@@ -292,7 +292,7 @@ async fn decision(State(shared): Sh, body: Bytes) -> Response {
             "The decision could not be recorded.",
         );
     }
-    tracing::info!(req = %short_id(&id), approve, user = %user, "decision on authorize page");
+    tracing::info!(req = %short_id(&id), approve, user = %crate::sanitize::Clean(user), "decision on authorize page");
     let cookie = approve.then(|| {
         format!(
             "{SESSION_COOKIE}={}; Path=/op; HttpOnly; SameSite=Lax",

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::faults::Faults;
 use super::identities::{Identity, SimClient};
 use super::keys::SigningKey;
-use super::options::SimOptions;
+use super::options::{SimOptions, TokenShape};
 use super::state::{DecisionError, Requests};
 use super::tokens::KeyRing;
 use super::{SimError, run_blocking};
@@ -25,6 +25,7 @@ pub(crate) struct Shared {
     pub auto_decision: Option<(Duration, bool)>,
     pub identities: Vec<Identity>,
     pub clients: Vec<SimClient>,
+    pub shape: TokenShape,
     requests: Mutex<Requests>,
     faults: Mutex<Faults>,
     keys: Mutex<KeyRing>,
@@ -62,6 +63,7 @@ impl Shared {
             auto_decision: options.auto_decision(),
             identities: options.identities,
             clients: options.clients,
+            shape: options.shape,
             requests: Mutex::new(Requests::default()),
             faults: Mutex::new(options.faults),
             keys: Mutex::new(KeyRing::new(key)),

@@ -12,6 +12,7 @@ use super::SimError;
 use super::faults::Faults;
 use super::identities::{Identity, subject_for};
 use super::keys::{SigningKey, random_hex};
+use super::options::TokenShape;
 use super::state::{Grant, unix_now};
 
 /// Broker docs, "Issued claims and tokens": "Default expiry for ID tokens is 5 minutes."
@@ -58,7 +59,7 @@ pub(crate) struct Minted {
     pub userinfo: Value,
 }
 
-fn identity_claims(identity: &Identity, claims: &mut Map<String, Value>) {
+fn identity_claims(identity: &Identity, claims: &mut Map<String, Value>, lean: bool) {
     let today = OffsetDateTime::now_utc().date();
     let age = identity
         .age_on(today)
@@ -66,7 +67,10 @@ fn identity_claims(identity: &Identity, claims: &mut Map<String, Value>) {
         .unwrap_or_default();
     claims.insert("mitid.uuid".into(), json!(identity.uuid));
     claims.insert("mitid.age".into(), json!(age));
-    claims.insert("mitid.date_of_birth".into(), json!(identity.date_of_birth));
+    if !lean {
+        claims.insert("mitid.date_of_birth".into(), json!(identity.date_of_birth));
+        claims.insert("mitid.identity_name".into(), json!(identity.name));
+    }
     claims.insert(
         "mitid.has_cpr".into(),
         json!(if identity.cpr.is_some() {
@@ -75,7 +79,6 @@ fn identity_claims(identity: &Identity, claims: &mut Map<String, Value>) {
             "false"
         }),
     );
-    claims.insert("mitid.identity_name".into(), json!(identity.name));
 }
 
 /// `at_hash`: base64url of the left half of SHA-256 over the access token (OIDC Core §3.1.3.6).
@@ -89,6 +92,7 @@ pub(crate) fn at_hash(access_token: &str) -> String {
 pub(crate) fn mint(
     grant: &Grant,
     faults: &Faults,
+    shape: TokenShape,
     issuer: &str,
     ring: &KeyRing,
 ) -> Result<Minted, SimError> {
@@ -146,12 +150,13 @@ pub(crate) fn mint(
     claims.insert("sub".into(), json!(sub));
     claims.insert("auth_time".into(), json!(auth_time));
     claims.insert("idp".into(), json!("mitid"));
-    identity_claims(&grant.identity, &mut claims);
+    identity_claims(&grant.identity, &mut claims, shape.lean_id_token);
     claims.insert("mitid.reference_text".into(), json!(grant.reference_text));
     claims.insert("mitid.transaction_id".into(), json!(grant.transaction_id));
     claims.insert("idp_transaction_id".into(), json!(grant.transaction_id));
     claims.insert("idtoken_type".into(), json!("ciba"));
-    if let Some(nonce) = &grant.ciba_nonce {
+    let nonce = grant.ciba_nonce.as_ref();
+    if let Some(nonce) = nonce.filter(|_| shape.nonce_echo.in_id_token()) {
         claims.insert("ciba_nonce".into(), json!(nonce));
     }
     let id_claims = Value::Object(claims);
@@ -163,17 +168,20 @@ pub(crate) fn mint(
     let mut userinfo = Map::new();
     userinfo.insert("sub".into(), json!(sub));
     userinfo.insert("idp".into(), json!("mitid"));
-    identity_claims(&grant.identity, &mut userinfo);
+    identity_claims(&grant.identity, &mut userinfo, false);
     userinfo.insert("mitid.transaction_id".into(), json!(grant.transaction_id));
     userinfo.insert("idp_transaction_id".into(), json!(grant.transaction_id));
 
-    let body = json!({
+    let mut body = json!({
         "id_token": id_token,
         "access_token": access_token,
         "expires_in": ACCESS_TOKEN_LIFETIME_SECS,
         "token_type": "Bearer",
         "scope": grant.scope,
     });
+    if let Some(nonce) = nonce.filter(|_| shape.nonce_echo.in_response()) {
+        body["ciba_nonce"] = json!(nonce);
+    }
     Ok(Minted {
         body,
         access_token,

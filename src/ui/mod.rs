@@ -82,6 +82,9 @@ pub enum UiError {
     },
     #[error("tokio runtime: {0}")]
     Runtime(std::io::Error),
+    /// SIGTERM or SIGINT; the pending request was cancelled (exit 130).
+    #[error("interrupted")]
+    Interrupted,
     #[error(
         "no usable font: fontconfig finds no font at all; install fontconfig and one font package (e.g. fonts-dejavu-core)"
     )]

@@ -3,8 +3,8 @@
 //! client secret) is one more variant here.
 
 use crate::ciba::{
-    AuthReqId, CibaClient, CibaError, LoginHint, ParResponse, PollOutcome, Profile, StartResponse,
-    TokenResponse,
+    AuthReqId, CibaClient, CibaError, LoginHint, NonceMode, ParResponse, PollOutcome, Profile,
+    StartResponse, TokenResponse,
 };
 use crate::session::Backend;
 
@@ -47,9 +47,10 @@ impl Backend for AnyBackend {
         &self,
         tokens: &TokenResponse,
         ciba_nonce: Option<&str>,
+        nonce_mode: NonceMode,
     ) -> Result<Profile, CibaError> {
         match self {
-            AnyBackend::Direct(c) => Backend::validate(c, tokens, ciba_nonce).await,
+            AnyBackend::Direct(c) => Backend::validate(c, tokens, ciba_nonce, nonce_mode).await,
         }
     }
     fn can_cancel(&self) -> bool {

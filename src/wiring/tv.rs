@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -34,6 +35,10 @@ pub fn run(loaded: Result<Settings, ConfigProblem>, opts: TvOptions) -> Result<(
     let window = Window::open(fullscreen)?;
     let events = window.events();
     let rt = runtime().map_err(UiError::Runtime)?;
+    // SIGTERM (systemd stopping the kiosk) and SIGINT leave as the viewer would: the pending
+    // request is cancelled at the OP, then `main` exits 130.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    rt.spawn(quit_on_signal(Arc::clone(&interrupted)));
     let (setup, host) = match loaded {
         Ok(settings) => {
             let setup = setup(&settings);
@@ -57,8 +62,29 @@ pub fn run(loaded: Result<Settings, ConfigProblem>, opts: TvOptions) -> Result<(
     let approve_after = opts.sim_approve_after;
     let result = window.run(setup, host.clone(), move || h.begin(approve_after));
     host.shutdown();
-    rt.shutdown_timeout(Duration::from_secs(1));
+    rt.shutdown_timeout(Duration::from_millis(100));
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(UiError::Interrupted);
+    }
     result
+}
+
+async fn quit_on_signal(interrupted: Arc<AtomicBool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    interrupted.store(true, Ordering::SeqCst);
+    let _ = slint::invoke_from_event_loop(|| {
+        let _ = slint::quit_event_loop();
+    });
 }
 
 fn setup(settings: &Settings) -> Setup {

@@ -12,9 +12,10 @@ use super::super::journey::{Identify, Journey, OutcomeView, Request, ScreenKey, 
 /// The screen for a finished request; `None` for the ends that have their own
 /// (signed in, cancelled).
 pub fn enter(outcome: &Outcome, request: Request) -> Option<OutcomeView> {
+    // The detail carries OP text (error_description and the like): sanitized for the screen.
     let view = |kind, detail: String, can_retry| OutcomeView {
         kind,
-        detail,
+        detail: crate::sanitize::clean(&detail),
         details: false,
         can_retry,
         request: Some(request.clone()),
@@ -48,7 +49,7 @@ pub fn enter(outcome: &Outcome, request: Request) -> Option<OutcomeView> {
 pub fn config_problem(detail: String) -> OutcomeView {
     OutcomeView {
         kind: OutcomeKind::ConfigError,
-        detail,
+        detail: crate::sanitize::clean(&detail),
         details: true,
         can_retry: false,
         request: None,

@@ -43,9 +43,11 @@ fn viewer_key(profile: &Profile, who: &Who, flex_capable: bool) -> Option<Viewer
 pub fn push(app: &AppWindow, s: &SignedIn, ctx: &Ctx) {
     let a = app.global::<SignedInAdapter>();
     let p = &s.profile;
-    a.set_name(p.name.clone().unwrap_or_default().into());
+    // Claims come from the OP: sanitized before they reach the screen.
+    let clean = crate::sanitize::clean;
+    a.set_name(p.name.as_deref().map(clean).unwrap_or_default().into());
     a.set_details_shown(s.details);
-    let dob = p.date_of_birth.as_deref().map(present::date);
+    let dob = p.date_of_birth.as_deref().map(|d| clean(&present::date(d)));
     a.set_date_of_birth(dob.unwrap_or_default().into());
     a.set_age(p.age.map(|a| a.to_string()).unwrap_or_default().into());
     let uuid = p.uuid.as_deref().map(present::mask_uuid);
