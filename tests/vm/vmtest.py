@@ -319,13 +319,27 @@ class Run:
         time.sleep(5)
         after = self.service()
         ok, detail = self.wait_screen("start", 10)
-        self.check("Back on Start (Escape, KEY_BACK) keeps Start up, same process",
+        self.check("Back on Start (Escape, KEY_BACK), shipped back_on_start: Start stays, same process",
                    ok and after["ActiveState"] == "active" and after["MainPID"] == st["MainPID"],
                    f"{detail}; pid {st['MainPID']} -> {after['MainPID']}, {after['ActiveState']}")
+        # An operator who sets back_on_start = "exit" on a kiosk still never gets a dark TV.
+        self.out_of(f"cp -p /etc/{PKG}/config.toml /root/sim-config.toml && "
+                    f"sed -i 's/^back_on_start = .*/back_on_start = \"exit\"/' /etc/{PKG}/config.toml && "
+                    f"systemctl restart {UNIT}")
+        ok, _ = self.wait_screen("start", 60)
+        st = self.service()
+        self.vm.send_keys("esc")
+        time.sleep(3)
+        ok2, detail = self.wait_screen("start", 20)
+        after = self.service()
+        self.check('Back on Start with back_on_start = "exit": Start is back within 20 s',
+                   ok and ok2 and after["ActiveState"] == "active",
+                   f"{detail}; pid {st['MainPID']} -> {after['MainPID']}, restarts {st['NRestarts']} -> {after['NRestarts']}")
+        self.out_of(f"cp -p /root/sim-config.toml /etc/{PKG}/config.toml && systemctl restart {UNIT}")
+        self.wait_screen("start", 60)
 
     def shipped_config(self):
-        self.out_of(f"cp -p /etc/{PKG}/config.toml /root/sim-config.toml && "
-                    f"install -m 0640 -o root -g {PKG} /root/shipped-config.toml /etc/{PKG}/config.toml && "
+        self.out_of(f"install -m 0640 -o root -g {PKG} /root/shipped-config.toml /etc/{PKG}/config.toml && "
                     f"systemctl reset-failed {UNIT}; systemctl restart {UNIT}")
         ok, detail = self.wait_screen("config-error", 60)
         self.save("6-config-error")
