@@ -67,6 +67,14 @@ BASE="$VM_DIR/base-$KEY.tar"
 ARCHIVES="$VM_DIR/apt-archives"
 mkdir -p "$VM_DIR" "$ARCHIVES"
 
+# The image is rebuilt only when the .deb or the guest set-up changed.
+STAMP="$( (cat "$DEB" "$0" "$HERE/guest.py" 2>/dev/null; echo "$KEY") | sha256sum | cut -c1-16)"
+if [ -n "$DEB" ] && [ -s "$VM_DIR/rootfs.img" ] && [ "$(cat "$VM_DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
+    log "image up to date for $(basename "$DEB")"
+    echo "$VM_DIR"
+    exit 0
+fi
+
 WORK="$(mktemp -d "$VM_DIR/root.XXXXXX")"
 MOUNTED=()
 cleanup() {
@@ -145,6 +153,7 @@ done
 # "shipped config shows a screen" check.
 cp "$R/etc/$PKG/config.toml" "$R/root/shipped-config.toml"
 sed -e 's/^profile = .*/profile = "simulator"/' -e 's/^client_id = .*/# client_id: the simulator has its own/' \
+    -e 's/^identifier_kind = .*/identifier_kind = "user-id"             # the simulator'"'"'s users have names/' \
     "$R/root/shipped-config.toml" >"$R/etc/$PKG/config.toml"
 install -m 0755 "$HERE/guest.py" "$R/usr/local/bin/vm-guest"
 # The kernel and initrd stay in the image too; QEMU is given copies.
@@ -160,6 +169,7 @@ rm -f "$WORK/rootfs.img"
 mkfs.ext4 -q -F -L kiosk -d "$R" "$WORK/rootfs.img" "${SIZE_MB}M"
 mv "$WORK/rootfs.img" "$WORK/vmlinuz" "$WORK/initrd.img" "$VM_DIR/"
 dpkg-deb -f "$DEB" Package Version Architecture Depends >"$VM_DIR/deb.info"
+echo "$STAMP" >"$VM_DIR/image.stamp"
 T2=$(date +%s)
 log "image ready in $VM_DIR (base $((T1 - T0)) s, package and image $((T2 - T1)) s)"
 echo "$VM_DIR"

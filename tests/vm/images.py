@@ -57,16 +57,25 @@ def distance(a, b):
     return sum(abs(x - y) for x, y in zip(a, b)) / len(a)
 
 
+def spread(sig):
+    """Largest minus smallest byte of a signature: 0 for a uniform (e.g. black) picture."""
+    return max(sig) - min(sig)
+
+
 _BRIGHT = bytes(1 if b > 48 else 0 for b in range(256))
+_BLACK = bytes(1 if b < 8 else 0 for b in range(256))
 
 
-def bright_pixels(path):
-    """Colour bytes brighter than 48 in the full-size dump: 0 for a black screen; a
-    console's blinking cursor alone makes dozens."""
+def shows_console(path):
+    """True when the dump is the kernel's text console with something on it: a black
+    screen (the app's background is never black) with some bright text or a cursor.
+    An all-black screen is not the console showing anything."""
     _, _, offset = ppm_header(path)
     with open(path, "rb") as f:
         f.seek(offset)
-        return f.read().translate(_BRIGHT).count(1)
+        data = f.read()
+    black = data.translate(_BLACK).count(1)
+    return black > 0.9 * len(data) and data.translate(_BRIGHT).count(1) > 0
 
 
 def classify(sig, refs):
