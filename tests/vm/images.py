@@ -86,5 +86,22 @@ def classify(sig, refs):
     return best, best_d, second
 
 
+def colour_box(path, colour, fuzz="6%"):
+    """(x, y, w, h) of the pixels of one colour (ImageMagick's trim box of a mask), or None."""
+    out = subprocess.run(
+        ["convert", path, "-alpha", "off", "-fuzz", fuzz, "-fill", "black", "+opaque", colour,
+         "-fill", "white", "-opaque", colour, "-format", "%@", "info:"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    # "WxH+X+Y"; an all-black mask trims to nothing (0x0 or 1x1).
+    try:
+        size, x, y = out.split("+")
+        w, h = (int(v) for v in size.split("x"))
+    except ValueError:
+        return None
+    if w <= 1 or h <= 1:
+        return None
+    return int(x), int(y), w, h
+
+
 def to_png(src, dst):
     subprocess.run(["convert", src, dst], check=True)

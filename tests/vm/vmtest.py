@@ -22,7 +22,11 @@ KEY_BACK, KEY_OK = 158, 352
 SCREENS = ["start", "identify", "waiting", "signed-in", "config-error"]
 # Signature distances (see images.py). Measured: the same screen at another mode, scaled,
 # stays below about 4; different screens are 15 or more apart.
-MATCH = 9.0
+MATCH = 7.0
+# The focus ring (Theme.focus-ring): on Start it surrounds "Log på med MitID". Where it is
+# tells whether the UI was scaled to the mode: min(w / 1920, h / 1080) times where the
+# 1920x1080 render has it.
+FOCUS_RING = "#8fc0ff"
 USER_ID = "ileya"  # an identity of the embedded simulator
 
 
@@ -215,8 +219,10 @@ class Run:
 
         # 2. Start, at the mode's size, scaled
         ok, detail = self.wait_screen("start", 30)
-        self.save("1-start")
-        self.check(f"Start fills the {self.mode[0]}x{self.mode[1]} screen, scaled like 1920x1080", ok, detail)
+        path = self.save("1-start")
+        placed, where = self.scaled_like_reference(path, "start")
+        self.check(f"Start fills the {self.mode[0]}x{self.mode[1]} screen, scaled like 1920x1080",
+                   ok and placed, f"{detail}; {where}")
 
         # 3. QMP keys: Start -> Identify -> Waiting; key press -> changed screendump
         self.key_latency()
@@ -265,7 +271,9 @@ class Run:
             # shows the details, as the app's own reference render of the screen does.
             self.wait("the tokens collected", 30, lambda: [
                 r for r in self.requests() if r["auth_req_id"] == rid and r["status"] == "collected"])
-            time.sleep(2)
+            # Never press OK on Waiting: that would be its Cancel button.
+            self.wait("Waiting to go", 30, lambda: self.which(self.look()[0])[0] != "waiting")
+            time.sleep(1)
             self.vm.send_keys("ret")
         ok, detail = self.wait_screen("signed-in", 30)
         self.save("4-signed-in")
@@ -275,6 +283,19 @@ class Run:
         self.back_on_start()
         self.shipped_config()
         self.gpu_race()
+
+    def scaled_like_reference(self, path, screen):
+        """The focus ring where the 1920x1080 reference has it, times the mode's scale,
+        within 1% of the screen."""
+        w, h = self.mode
+        scale = min(w / 1920, h / 1080)
+        ref = images.colour_box(os.path.join(self.out, f"ref-{screen}.png"), FOCUS_RING)
+        got = images.colour_box(path, FOCUS_RING)
+        if ref is None or got is None:
+            return False, f"focus ring found: reference {ref}, screen {got}"
+        want = tuple(round(v * scale) for v in ref)
+        off = max(abs(a - b) for a, b in zip(got, want))
+        return off <= 0.01 * w, f"focus ring at {got}, want {want} (scale {scale:.3f}), off by {off} px"
 
     def key_latency(self):
         """QMP key OK on a still Start screen until the screendump changes."""
