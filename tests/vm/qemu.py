@@ -35,11 +35,12 @@ class Machine:
         if self.arch == "amd64":
             cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi",
                    "-cpu", "max"]
-            append = "console=ttyS0,115200 " + append
+            # The text console on the TV too, as on a box (the last one is /dev/console).
+            append = "console=tty0 console=ttyS0,115200 " + append
         else:
             cmd = ["qemu-system-aarch64", "-machine", "virt", "-accel", "tcg,thread=multi",
                    "-cpu", "max"]
-            append = "console=ttyAMA0,115200 " + append
+            append = "console=tty0 console=ttyAMA0,115200 " + append
         cmd += [
             "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config", "-display", "none",
             "-kernel", img("vmlinuz"), "-initrd", img("initrd.img"), "-append", append.strip(),
