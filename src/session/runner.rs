@@ -167,7 +167,7 @@ pub async fn run<B: Backend>(
     on_update(Update::Waiting(Waiting {
         reference_text: if is_qr { String::new() } else { reference_text },
         code: if is_qr { String::new() } else { code },
-        deadline: sched.deadline(),
+        left: sched.deadline().saturating_duration_since(Instant::now()),
         expires_in,
         authentication_uri,
     }));
