@@ -13,8 +13,13 @@
 # 3. An ext4 image written with mkfs.ext4 -d (no loop device, no mount), and the kernel
 #    and initrd next to it: QEMU boots them with -kernel/-initrd.
 #
-# Environment: VM_ARCH (amd64 | arm64; default: the .deb's), VM_DIR, DEBIAN_MIRROR (default:
-# the machine's apt sources). Needs root (debootstrap, chroot), debootstrap, e2fsprogs.
+# The kiosk binary holds no simulator: the broker simulator `mitid-flex-sim` (a default-features
+# build, SIM_BIN) runs beside it in the guest as vm-sim.service on 127.0.0.1:8787, and the
+# operator's config points the kiosk at it, as the README says for trying a box offline.
+#
+# Environment: SIM_BIN (required with a .deb), VM_ARCH (amd64 | arm64; default: the .deb's),
+# VM_DIR, DEBIAN_MIRROR (default: the machine's apt sources). Needs root (debootstrap,
+# chroot), debootstrap, e2fsprogs, binutils (strip).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -67,8 +72,12 @@ BASE="$VM_DIR/base-$KEY.tar"
 ARCHIVES="$VM_DIR/apt-archives"
 mkdir -p "$VM_DIR" "$ARCHIVES"
 
-# The image is rebuilt only when the .deb or the guest set-up changed.
-STAMP="$( (cat "$DEB" "$0" "$HERE/guest.py" 2>/dev/null; echo "$KEY") | sha256sum | cut -c1-16)"
+if [ -n "$DEB" ]; then
+    [ -n "${SIM_BIN:-}" ] && [ -x "$SIM_BIN" ] ||
+        die "SIM_BIN must name a mitid-flex-sim binary (cargo build --bin mitid-flex-sim)"
+fi
+# The image is rebuilt only when the .deb, the simulator or the guest set-up changed.
+STAMP="$( (cat "$DEB" "${SIM_BIN:-/dev/null}" "$0" "$HERE/guest.py" 2>/dev/null; echo "$KEY") | sha256sum | cut -c1-16)"
 if [ -n "$DEB" ] && [ -s "$VM_DIR/rootfs.img" ] && [ "$(cat "$VM_DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
     log "image up to date for $(basename "$DEB")"
     echo "$VM_DIR"
@@ -149,10 +158,27 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.tim
     systemd-timesyncd.service; do
     in_root systemctl mask "$unit" >/dev/null 2>&1 || true
 done
-# The operator's config: the embedded simulator. The shipped file stays for the
-# "shipped config shows a screen" check.
+# The broker simulator beside the kiosk.
+strip -o "$R/usr/local/bin/mitid-flex-sim" "$SIM_BIN" 2>/dev/null || cp "$SIM_BIN" "$R/usr/local/bin/mitid-flex-sim"
+chmod 0755 "$R/usr/local/bin/mitid-flex-sim"
+cat >"$R/etc/systemd/system/vm-sim.service" <<'EOF'
+[Unit]
+Description=MitID broker simulator for the kiosk test
+Before=mitid-flex-tv.service
+
+[Service]
+ExecStart=/usr/local/bin/mitid-flex-sim --listen 127.0.0.1:8787 --data-dir /var/lib/vm-sim
+StateDirectory=vm-sim
+
+[Install]
+WantedBy=multi-user.target
+EOF
+in_root systemctl enable vm-sim.service >/dev/null 2>&1
+# The operator's config: the simulator. The shipped file stays for the "shipped config
+# shows a screen" check.
 cp "$R/etc/$PKG/config.toml" "$R/root/shipped-config.toml"
-sed -e 's/^profile = .*/profile = "simulator"/' -e 's/^client_id = .*/# client_id: the simulator has its own/' \
+sed -e 's|^profile = .*|profile = "simulator"\nissuer = "http://127.0.0.1:8787/op"|' \
+    -e 's/^client_id = .*/# client_id: the simulator has its own/' \
     -e 's/^identifier_kind = .*/identifier_kind = "user-id"             # the simulator'"'"'s users have names/' \
     "$R/root/shipped-config.toml" >"$R/etc/$PKG/config.toml"
 install -m 0755 "$HERE/guest.py" "$R/usr/local/bin/vm-guest"

@@ -7,8 +7,7 @@
   vm-guest sim METHOD PATH   an HTTP request to the app's embedded simulator
   vm-guest usage SECS        the app's CPU time over SECS and its RSS, as JSON
 
-The simulator listens on a random loopback port: it is found from the kiosk's own sockets
-(/proc/PID/fd and /proc/net/tcp), not from its log.
+The simulator is mitid-flex-sim beside the kiosk (vm-sim.service) on 127.0.0.1:8787.
 """
 
 import fcntl
@@ -85,30 +84,11 @@ def main_pid():
     return pid
 
 
-def sim_port(pid):
-    inodes = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            cols = line.split()
-            local, state, inode = cols[1], cols[3], cols[9]
-            addr, port = local.split(":")
-            # 0A is LISTEN; 0100007F is 127.0.0.1 in the kernel's byte order.
-            if state == "0A" and addr == "0100007F" and inode in inodes:
-                return int(port, 16)
-    sys.exit(f"process {pid} listens on no loopback TCP port (no embedded simulator?)")
+SIM = "http://127.0.0.1:8787"
 
 
 def sim(method, path):
-    url = f"http://127.0.0.1:{sim_port(main_pid())}{path}"
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    req = urllib.request.Request(SIM + path, method=method, data=b"" if method == "POST" else None)
     with urllib.request.urlopen(req, timeout=10) as resp:
         sys.stdout.write(resp.read().decode())
 

@@ -63,6 +63,21 @@ if [ -z "$DEB" ]; then
     [ -n "$DEB" ] || DEB="$("$ROOT/packaging/build-deb.sh" "$ARCH" | tail -n1)"
 fi
 echo "== .deb: $DEB"
+# The broker simulator for the guest (the kiosk binary has none): a default-features build,
+# which the test suite has built already in CI.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+if [ -z "${SIM_BIN:-}" ]; then
+    [ "$ARCH" = amd64 ] || { echo "run.sh: set SIM_BIN to an $ARCH mitid-flex-sim" >&2; exit 1; }
+    for candidate in "$TARGET_DIR/debug/mitid-flex-sim" "$TARGET_DIR/release/mitid-flex-sim"; do
+        [ -x "$candidate" ] && SIM_BIN="$candidate" && break
+    done
+    if [ -z "${SIM_BIN:-}" ]; then
+        (cd "$ROOT" && cargo build --locked --bin mitid-flex-sim >&2)
+        SIM_BIN="$TARGET_DIR/debug/mitid-flex-sim"
+    fi
+fi
+export SIM_BIN
+echo "== simulator: $SIM_BIN"
 T0=$(date +%s)
 IMAGE_DIR="$(VM_ARCH="$ARCH" "$HERE/build-image.sh" "$DEB" | tail -n1)"
 T1=$(date +%s)
