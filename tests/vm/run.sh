@@ -88,7 +88,7 @@ for mode in "${MODES[@]}"; do
     out="$IMAGE_DIR/out-$mode"
     rm -rf "$out"
     mkdir -p "$out"
-    if ! python3 "$HERE/vmtest.py" --arch "$ARCH" --mode "$mode" --image-dir "$IMAGE_DIR" --out "$out"; then
+    if ! python3 -B "$HERE/vmtest.py" --arch "$ARCH" --mode "$mode" --image-dir "$IMAGE_DIR" --out "$out"; then
         failed+=("$mode")
     fi
 done
