@@ -215,7 +215,7 @@ class Run:
                    st.get("ActiveState") == "active" and user == PKG,
                    f"{st.get('ActiveState')}/{st.get('SubState')}, pid {pid}, user {user or '?'}")
         self.out_of("systemd-run --unit=vm-remote --quiet /usr/local/bin/vm-guest remote && "
-                    "for i in $(seq 50); do [ -p /run/vm-remote ] && exit 0; sleep 0.1; done; exit 1")
+                    "for i in $(seq 300); do [ -p /run/vm-remote ] && exit 0; sleep 0.1; done; exit 1")
 
         # 2. Start, at the mode's size, scaled
         ok, detail = self.wait_screen("start", 30)
