@@ -45,38 +45,47 @@ die() {
     exit 1
 }
 
+# Build dependencies as Debian packages. For arm64 the libraries are the arm64 multiarch
+# packages and the compiler is the cross one.
+COMMON_DEPS=(gcc libc6-dev pkg-config dpkg-dev file help2man)
+LIB_DEPS=(libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev)
+if [ "$ARCH" = "$HOST_ARCH" ]; then
+    BUILD_DEPS=("${COMMON_DEPS[@]}" "${LIB_DEPS[@]}")
+else
+    BUILD_DEPS=("${COMMON_DEPS[@]}" "gcc-$GNU_TRIPLET" "libc6-dev-$ARCH-cross" qemu-user-static
+        "${LIB_DEPS[@]/%/:$ARCH}")
+fi
+
 install_deps() {
-    local common=(gcc libc6-dev pkg-config dpkg-dev file help2man)
-    local libs=(libfontconfig-dev libudev-dev libinput-dev libxkbcommon-dev)
     export DEBIAN_FRONTEND=noninteractive
-    if [ "$ARCH" = "$HOST_ARCH" ]; then
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${common[@]}" "${libs[@]}"
-    else
-        dpkg --add-architecture "$ARCH"
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${common[@]}" \
-            "gcc-$GNU_TRIPLET" "libc6-dev-$ARCH-cross" qemu-user-static \
-            "${libs[@]/%/:$ARCH}"
-        rustup target add "$RUST_TARGET"
-    fi
+    [ "$ARCH" = "$HOST_ARCH" ] || dpkg --add-architecture "$ARCH"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${BUILD_DEPS[@]}"
+    [ "$ARCH" = "$HOST_ARCH" ] || rustup target add "$RUST_TARGET"
 }
 
 [ "${INSTALL_DEPS:-0}" = 1 ] && install_deps
 
-for tool in cargo dpkg-deb dpkg-shlibdeps pkg-config; do
-    command -v "$tool" >/dev/null || die "$tool is missing (INSTALL_DEPS=1 $0 $ARCH installs the build dependencies)"
+# Check every build dependency before cargo starts: a missing -dev package otherwise ends
+# in a panic deep inside a -sys crate's build script (libudev-sys, input-sys).
+missing=()
+for dep in "${BUILD_DEPS[@]}"; do
+    dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q "ok installed" || missing+=("$dep")
 done
+if [ "${#missing[@]}" -gt 0 ]; then
+    hint="INSTALL_DEPS=1 $0 $ARCH (as root) installs them"
+    [ "$ARCH" = "$HOST_ARCH" ] || hint="$hint, after dpkg --add-architecture $ARCH"
+    die "missing build dependencies: ${missing[*]}
+  apt-get install ${missing[*]}
+  or: $hint"
+fi
+command -v cargo >/dev/null || die "cargo is missing: install Rust (https://rustup.rs), stable"
 
 # ---- cross-compilation environment -------------------------------------------------------
 CARGO_TARGET_ARGS=()
 if [ "$ARCH" != "$HOST_ARCH" ]; then
-    command -v "$GNU_TRIPLET-gcc" >/dev/null ||
-        die "$GNU_TRIPLET-gcc is missing (apt-get install gcc-$GNU_TRIPLET)"
     rustup target list --installed 2>/dev/null | grep -qx "$RUST_TARGET" ||
         die "Rust target $RUST_TARGET is missing (rustup target add $RUST_TARGET)"
-    [ -e "/usr/lib/$GNU_TRIPLET/pkgconfig/libinput.pc" ] ||
-        die "the $ARCH -dev libraries are missing (dpkg --add-architecture $ARCH; apt-get install libfontconfig-dev:$ARCH libudev-dev:$ARCH libinput-dev:$ARCH libxkbcommon-dev:$ARCH)"
     triplet_env="$(echo "$RUST_TARGET" | tr 'a-z-' 'A-Z_')"
     export "CARGO_TARGET_${triplet_env}_LINKER=$GNU_TRIPLET-gcc"
     export "CC_${RUST_TARGET//-/_}=$GNU_TRIPLET-gcc"
@@ -136,6 +145,7 @@ inst 0640 "$PKG_DIR/config.toml" etc/$PACKAGE/config.toml
 # Debian 12 keeps units and sysusers files of packages in /lib and /usr/lib respectively.
 inst 0644 "$PKG_DIR/$PACKAGE.service" lib/systemd/system/$PACKAGE.service
 inst 0644 "$PKG_DIR/$PACKAGE.sysusers" usr/lib/sysusers.d/$PACKAGE.conf
+inst 0644 "$PKG_DIR/$PACKAGE.rules" lib/udev/rules.d/70-$PACKAGE.rules
 inst 0644 "$ROOT/assets/xkb/rules/evdev" usr/share/$PACKAGE/xkb/rules/evdev
 inst 0644 "$ROOT/assets/xkb/symbols/tv" usr/share/$PACKAGE/xkb/symbols/tv
 inst 0644 "$PKG_DIR/$PACKAGE.desktop" usr/share/applications/$PACKAGE.desktop
