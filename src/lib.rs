@@ -10,6 +10,9 @@ pub mod handoff;
 pub mod identifier;
 pub mod logging;
 pub mod qr;
+#[cfg(feature = "relay")]
+pub mod relay;
+pub mod relay_client;
 pub mod session;
 pub mod sim;
 pub mod ui;

@@ -96,7 +96,7 @@ fn tokens() -> PollOutcome {
 }
 
 impl Backend for Fake {
-    async fn start(&self, hint: &LoginHint) -> Result<StartResponse, CibaError> {
+    async fn start(&self, hint: &LoginHint) -> Result<session::Started, CibaError> {
         self.log.lock().unwrap().hints.push(hint.clone());
         if let Some(e) = self.start_error {
             return Err(e());
@@ -105,7 +105,8 @@ impl Backend for Fake {
             auth_req_id: AuthReqId::new("req-1"),
             expires_in: self.expires_in,
             interval: self.interval,
-        })
+        }
+        .into())
     }
 
     async fn poll(&self, _id: &AuthReqId) -> Result<PollOutcome, CibaError> {

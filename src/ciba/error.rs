@@ -40,6 +40,14 @@ pub enum CibaError {
     #[error("not supported by this OP: {0}")]
     Unsupported(&'static str),
 
+    /// A relay refused to push yet (HTTP 429): too many requests for this box or viewer.
+    /// The viewer is told to wait this many seconds.
+    #[error("{endpoint} limits requests: try again in {retry_after_secs} s")]
+    RateLimited {
+        endpoint: &'static str,
+        retry_after_secs: u64,
+    },
+
     /// An ID token failed validation; the step number refers to `idtoken::validate`.
     #[error("ID token rejected at step {step}: {reason}")]
     IdToken { step: u8, reason: String },

@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/", get(|| async { Redirect::to("/phone") }))
         .route("/phone", get(phone))
         .route("/_sim/requests", get(requests))
+        .route("/_sim/pushes", get(pushes))
         .route("/_sim/identities", get(identities))
         .route("/_sim/approve/{auth_req_id}", post(approve))
         .route("/_sim/reject/{auth_req_id}", post(reject))
@@ -48,6 +49,16 @@ async fn phone() -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'"),
     );
+    response
+}
+
+/// How many requests reached each identity's app since the start (`{"user_id": n}`), also
+/// for requests `/_sim/requests` no longer lists: what push-bombing limits are judged by.
+async fn pushes(State(shared): Sh) -> Response {
+    let mut response = axum::Json(shared.requests().pushes()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
