@@ -449,3 +449,33 @@ ca = "/etc/mitid-flex-tv/relay-ca.crt"
         );
     }
 }
+
+/// The operator's script: certificates made with openssl work with the relay as they are.
+#[tokio::test(flavor = "multi_thread")]
+async fn certificates_from_make_certs_sh_sign_a_box_in() {
+    let sim = sim_approving().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let script = "packaging/relay/make-certs.sh";
+    for args in [vec!["ca", d], vec!["server", d, "127.0.0.1", "localhost"], vec!["box", d, "box-openssl"]] {
+        let out = std::process::Command::new(script).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut pki = Pki::new();
+    // The relay runs with the script's files instead of rcgen's.
+    pki.server_cert = dir.path().join("tls.crt");
+    pki.server_key = dir.path().join("tls.key");
+    pki.boxes.cert_path = dir.path().join("box-ca.crt");
+    pki.servers.cert_path = dir.path().join("relay-ca.crt");
+    let relay = relay(&pki, &sim, |_| {});
+    let backend = box_backend_with(
+        &pki,
+        dir.path().join("boxes/box-openssl.crt"),
+        dir.path().join("boxes/box-openssl.key"),
+        &[&relay.url],
+        &sim.authority(),
+    );
+    let (outcome, _) = sign_in(backend, Who::UserId("ileya".into())).await;
+    assert!(matches!(outcome, Outcome::SignedIn(_)), "{outcome:?}\n{}", relay.log());
+    assert!(relay.log().contains("box-openssl"));
+}
