@@ -25,8 +25,12 @@ done
 
 echo "==> cargo build --profile $PROFILE --features relay --bin $PACKAGE" >&2
 cargo build --locked --profile "$PROFILE" --no-default-features --features relay --bin "$PACKAGE"
-BIN="$TARGET_DIR/$PROFILE/$PACKAGE"
-[ "$PROFILE" = dev ] && BIN="$TARGET_DIR/debug/$PACKAGE"
+case "$PROFILE" in
+release | bench) OUT_SUBDIR=release ;;
+dev | test) OUT_SUBDIR=debug ;;
+*) OUT_SUBDIR="$PROFILE" ;;
+esac
+BIN="$TARGET_DIR/$OUT_SUBDIR/$PACKAGE"
 
 STAGE="$TARGET_DIR/debian/$PACKAGE-stage"
 OUT="$TARGET_DIR/debian/${PACKAGE}_${VERSION}_${ARCH}.deb"
