@@ -217,14 +217,15 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
     while tasks.iter().any(|t| !t.is_finished()) {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let finished = done.load(Ordering::SeqCst) + failures.lock().map_or(0, |f| f.len());
-        if kill_at > 0.0 && a.is_some() && finished as f64 >= kill_at * total as f64 {
-            if let Some(relay) = a.take() {
-                a_rss = rss_kib(relay.child.id());
-                relay.signal(libc::SIGKILL);
-                killed_at = Some(finished);
-                drop(relay);
-                eprintln!("killed instance A (SIGKILL) after {finished} sign-ins");
-            }
+        if kill_at > 0.0
+            && finished as f64 >= kill_at * total as f64
+            && let Some(relay) = a.take()
+        {
+            a_rss = rss_kib(relay.child.id());
+            relay.signal(libc::SIGKILL);
+            killed_at = Some(finished);
+            drop(relay);
+            eprintln!("killed instance A (SIGKILL) after {finished} sign-ins");
         }
     }
     let wall = t0.elapsed();
