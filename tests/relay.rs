@@ -84,6 +84,24 @@ fn cpr_hint() -> LoginHint {
     )
 }
 
+async fn metrics(relay: &RelayProc) -> String {
+    reqwest::get(format!("{}/metrics", relay.metrics_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// One unlabelled-or-labelled sample of the relay's /metrics, by its full name.
+fn sample(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// A webhook receiver on loopback that keeps every delivery (headers and body).
 async fn webhook_sink() -> (String, Arc<Mutex<Vec<(HeaderMap, Bytes)>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -175,12 +193,7 @@ async fn a_box_signs_in_through_the_relay_and_the_backend_is_told_signed() {
     assert!(!log.contains(CPR) && !log.contains("080436-1234"), "{log}");
     assert!(!log.contains(&at_broker.auth_req_id), "{log}");
 
-    let metrics = reqwest::get(format!("{}/metrics", relay.metrics_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&relay).await;
     assert!(
         metrics.contains("relay_starts_total{kind=\"cpr\"} 1"),
         "{metrics}"
@@ -250,17 +263,8 @@ async fn no_certificate_or_a_foreign_ca_is_refused_in_the_handshake() {
     assert!(matches!(err, CibaError::Transport { .. }), "{err:?}");
 
     assert!(sim.pushes().is_empty(), "nothing reached the broker");
-    let metrics = reqwest::get(format!("{}/metrics", relay.metrics_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let refused: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("relay_tls_handshake_failures_total "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let metrics = metrics(&relay).await;
+    let refused = sample(&metrics, "relay_tls_handshake_failures_total");
     // At least one per client (a client may try the handshake again by itself).
     assert!(refused >= 2, "{metrics}");
 }
@@ -375,25 +379,9 @@ async fn ten_boxes_pushing_one_viewer_reach_the_broker_only_as_often_as_the_limi
         matches!(outcome, Outcome::ConfigRefused { ref detail } if detail.contains("try again in")),
         "{outcome:?}"
     );
-    let ma = reqwest::get(format!("{}/metrics", a.metrics_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mb = reqwest::get(format!("{}/metrics", b.metrics_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let limited = |m: &str| -> u64 {
-        m.lines()
-            .find_map(|l| l.strip_prefix("relay_rate_limited_total{scope=\"identity\"} "))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    assert_eq!(limited(&ma) + limited(&mb), 8);
+    let identity = "relay_rate_limited_total{scope=\"identity\"}";
+    let limited = sample(&metrics(&a).await, identity) + sample(&metrics(&b).await, identity);
+    assert_eq!(limited, 8);
 }
 
 /// A box in relay mode: its config, environment and files hold no broker secret, and a

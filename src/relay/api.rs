@@ -298,16 +298,24 @@ fn result(outcome: WireOutcome, detail: Option<String>) -> ResultBody {
     }
 }
 
+/// A poll or cancel: the box must not be denied, and the handle must open for it.
+fn open_handle(r: &Relay, peer: &Peer, handle: &str) -> Result<Sealed, Response> {
+    if let Some(refused) = denied(r, peer) {
+        return Err(refused);
+    }
+    r.sealer
+        .open(&peer.box_id, handle)
+        .map_err(|_| error(StatusCode::NOT_FOUND, codes::UNKNOWN_HANDLE, None))
+}
+
 async fn poll(
     State(r): State<Arc<Relay>>,
     Extension(peer): Extension<Peer>,
     Path(handle): Path<String>,
 ) -> Response {
-    if let Some(refused) = denied(&r, &peer) {
-        return refused;
-    }
-    let Ok(sealed) = r.sealer.open(&peer.box_id, &handle) else {
-        return error(StatusCode::NOT_FOUND, codes::UNKNOWN_HANDLE, None);
+    let sealed = match open_handle(&r, &peer, &handle) {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
     let finished = |body: ResultBody| {
         let since = unix_now().saturating_sub(Duration::from_millis(sealed.started_ms));
@@ -426,11 +434,9 @@ async fn cancel(
     Extension(peer): Extension<Peer>,
     Path(handle): Path<String>,
 ) -> Response {
-    if let Some(refused) = denied(&r, &peer) {
-        return refused;
-    }
-    let Ok(sealed) = r.sealer.open(&peer.box_id, &handle) else {
-        return error(StatusCode::NOT_FOUND, codes::UNKNOWN_HANDLE, None);
+    let sealed = match open_handle(&r, &peer, &handle) {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
     let b0 = Instant::now();
     let done = r.broker.cancel(&sealed.auth_req_id()).await;
