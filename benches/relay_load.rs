@@ -11,6 +11,8 @@
 //! (150), RELAY_LOAD_KILL_AT (fraction of sign-ins done when instance A is killed, 0.4;
 //! 0 = no kill).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../tests/relay_support/mod.rs"]
 mod relay_support;
 

@@ -1,5 +1,6 @@
-//! One TOML file (DESIGN §1), command-line overrides, and secrets from the environment
-//! or systemd credentials. `Settings` is the resolved, validated result.
+//! One TOML file, command-line overrides, and secrets from the environment or systemd
+//! credentials. `Settings` is the resolved, validated result: pure data, no IO beyond reading
+//! the file and the secret (`crate::wiring` turns it into a client).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -10,9 +11,9 @@ use serde::Deserialize;
 use crate::ciba::{Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding};
 use crate::handoff::HandoffConfig;
 use crate::relay_client::RelayClientConfig;
-use crate::session::{SessionSettings, WaitPolicy, code};
+use crate::session::code;
 
-/// The broker's public PP demo client (flex-app-ciba.md, "Getting started").
+/// The broker's public PP demo client (broker docs, "Ciba integration": "Getting started").
 pub const PP_DEMO_CLIENT_ID: &str = "62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9";
 pub const PP_DEMO_CLIENT_SECRET: &str =
     "mIpxk84FI1wpc7cP7nodFLfgQQ1ScZHYO44FZ9wPOqrB0ha9S5RUNYPXMkrCWwRjGqEH0hflnIJea8IKmW19aQ==";
@@ -60,12 +61,23 @@ pub enum BindingMessage {
     ReferenceText,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackOnStart {
-    #[default]
+    /// Leave the app (a desktop window).
     Exit,
+    /// Stay on Start: a kiosk has nothing behind the app, so leaving would leave the TV dark.
     Ignore,
+}
+
+impl Default for BackOnStart {
+    fn default() -> Self {
+        if cfg!(feature = "kiosk") {
+            BackOnStart::Ignore
+        } else {
+            BackOnStart::Exit
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -79,16 +91,19 @@ pub struct UiConfig {
     pub remember_max: usize,
     /// Offer the QR (CIBA + PAR) sign-in on Start (Signaturgruppen profiles only).
     pub qr: bool,
+    /// Spoken guidance through espeak-ng or spd-say when installed (silent otherwise).
+    pub speech: bool,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
         Self {
             fullscreen: false,
-            back_on_start: BackOnStart::Exit,
+            back_on_start: BackOnStart::default(),
             idle_signout_secs: 900,
             remember_max: 6,
             qr: true,
+            speech: false,
         }
     }
 }
@@ -108,6 +123,8 @@ pub struct FileConfig {
     pub action: Option<Action>,
     pub service_name: Option<String>,
     pub reference_template: Option<String>,
+    /// The reference text for viewers who chose English (default: an English `{code}` text).
+    pub reference_template_en: Option<String>,
     /// `"auto"` (the box's address towards the OP) or a literal IP.
     pub client_ip: Option<String>,
     pub ciba_nonce: Option<bool>,
@@ -155,8 +172,29 @@ pub enum ConfigError {
     },
     #[error("invalid config {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{message}")]
+    Invalid {
+        /// The config key to fix, as written in the file (`ui.remember_max`).
+        key: &'static str,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key,
+            message: message.into(),
+        }
+    }
+
+    /// The key to fix, when one value is at fault.
+    pub fn key(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::Invalid { key, .. } => Some(key),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -175,7 +213,9 @@ pub struct Settings {
     pub binding_message: BindingMessage,
     pub action: Option<Action>,
     pub service_name: String,
+    /// Danish: the app's default language.
     pub reference_template: String,
+    pub reference_template_en: String,
     pub client_ip: Option<IpAddr>,
     pub ciba_nonce: bool,
     pub language: Option<String>,
@@ -284,8 +324,9 @@ impl Settings {
                 Some(PROD_AUTHORITY.to_string())
             }
             (ProfileName::Generic, None) => {
-                return Err(ConfigError::Invalid(
-                    "profile generic needs an issuer (--issuer or issuer =)".into(),
+                return Err(ConfigError::invalid(
+                    "issuer",
+                    "profile generic needs an issuer (--issuer or issuer =)",
                 ));
             }
         };
@@ -300,10 +341,10 @@ impl Settings {
         let secret = env_secret.or(f.client_secret.as_ref().map(|s| s.expose().to_string()));
         let relay = if profile == ProfileName::Relay {
             if secret.is_some() {
-                return Err(ConfigError::Invalid(
+                return Err(ConfigError::invalid(
+                    "client_secret",
                     "profile relay: the broker secret belongs on the relay, not on this box; \
-                     remove client_secret"
-                        .into(),
+                     remove client_secret",
                 ));
             }
             Some(relay_client(f.relay.as_ref(), &f)?)
@@ -318,14 +359,18 @@ impl Settings {
                 (id, PP_DEMO_CLIENT_SECRET.into())
             }
             (None, _) => {
-                return Err(ConfigError::Invalid(format!(
-                    "profile {profile:?} needs client_id"
-                )));
+                return Err(ConfigError::invalid(
+                    "client_id",
+                    format!("profile {profile:?} needs client_id"),
+                ));
             }
             (Some(_), None) => {
-                return Err(ConfigError::Invalid(format!(
-                    "no client secret: set $CREDENTIALS_DIRECTORY/client_secret, {SECRET_ENV} or client_secret"
-                )));
+                return Err(ConfigError::invalid(
+                    "client_secret",
+                    format!(
+                        "no client secret: set $CREDENTIALS_DIRECTORY/client_secret, {SECRET_ENV} or client_secret"
+                    ),
+                ));
             }
         };
         let kind = o.kind.or(f.identifier_kind).unwrap_or(match profile {
@@ -334,8 +379,9 @@ impl Settings {
             _ => IdentifierKind::Uuid,
         });
         if profile == ProfileName::Generic && kind != IdentifierKind::UserId {
-            return Err(ConfigError::Invalid(
-                "uuid and cpr need the Signaturgruppen login_hint_token; a generic OP takes --kind user-id".into(),
+            return Err(ConfigError::invalid(
+                "identifier_kind",
+                "uuid and cpr need the Signaturgruppen login_hint_token; a generic OP takes --kind user-id",
             ));
         }
         let service_name = f.service_name.clone().unwrap_or_else(|| "TV".to_string());
@@ -343,16 +389,31 @@ impl Settings {
             .reference_template
             .clone()
             .unwrap_or_else(|| code::DEFAULT_TEMPLATE.to_string());
-        code::check_template(&reference_template, &service_name)
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let reference_template_en = f
+            .reference_template_en
+            .clone()
+            .unwrap_or_else(|| code::DEFAULT_TEMPLATE_EN.to_string());
+        for (key, template) in [
+            ("reference_template", &reference_template),
+            ("reference_template_en", &reference_template_en),
+        ] {
+            code::check_template(template, &service_name)
+                .map_err(|e| ConfigError::invalid(key, e.to_string()))?;
+        }
         let client_ip = match f.client_ip.as_deref().map(str::trim) {
             None | Some("auto") => None,
             Some(ip) => Some(ip.parse().map_err(|_| {
-                ConfigError::Invalid(format!("client_ip {ip:?} is not an IP address"))
+                ConfigError::invalid(
+                    "client_ip",
+                    format!("client_ip {ip:?} is not an IP address"),
+                )
             })?),
         };
         if f.ui.remember_max > 50 {
-            return Err(ConfigError::Invalid("ui.remember_max is at most 50".into()));
+            return Err(ConfigError::invalid(
+                "ui.remember_max",
+                "ui.remember_max is at most 50",
+            ));
         }
         Ok(Settings {
             source,
@@ -378,6 +439,7 @@ impl Settings {
             action: f.action.or(Some(Action::LogOn)),
             service_name,
             reference_template,
+            reference_template_en,
             client_ip,
             ciba_nonce: f.ciba_nonce.unwrap_or(true),
             language: f.language.clone(),
@@ -415,15 +477,13 @@ impl Settings {
         }
     }
 
-    pub fn session_settings(&self, issuer: &str) -> SessionSettings {
-        SessionSettings {
-            service_name: self.service_name.clone(),
-            reference_template: self.reference_template.clone(),
-            action: self.action,
-            client_ip: self.client_ip.unwrap_or_else(|| local_ip_towards(issuer)),
-            ciba_nonce: self.ciba_nonce,
-            binding_message_is_code: self.binding_message == BindingMessage::Code,
-            policy: WaitPolicy::default(),
+    /// The reference template for the viewer's language (`"en"` English, anything else
+    /// Danish). Whoever starts a request sets it as `SessionSettings::reference_template`.
+    pub fn reference_template_for(&self, language: &str) -> &str {
+        if language == "en" {
+            &self.reference_template_en
+        } else {
+            &self.reference_template
         }
     }
 }
@@ -432,10 +492,12 @@ fn relay_client(
     r: Option<&RelayFileConfig>,
     f: &FileConfig,
 ) -> Result<RelayClientConfig, ConfigError> {
-    let r = r.ok_or_else(|| ConfigError::Invalid("profile relay needs a [relay] table".into()))?;
+    let r =
+        r.ok_or_else(|| ConfigError::invalid("relay", "profile relay needs a [relay] table"))?;
     if r.urls.is_empty() || r.urls.iter().any(|u| !u.starts_with("https://")) {
-        return Err(ConfigError::Invalid(
-            "relay.urls: one or more https:// URLs".into(),
+        return Err(ConfigError::invalid(
+            "relay.urls",
+            "one or more https:// URLs",
         ));
     }
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
@@ -469,48 +531,22 @@ pub fn is_loopback_http(url: &url::Url) -> bool {
 /// TLS always, except to this machine (the simulator, a local test OP).
 fn check_issuer_url(issuer: &str) -> Result<(), ConfigError> {
     let url = url::Url::parse(issuer)
-        .map_err(|e| ConfigError::Invalid(format!("issuer {issuer:?}: {e}")))?;
+        .map_err(|e| ConfigError::invalid("issuer", format!("issuer {issuer:?}: {e}")))?;
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
             if is_loopback_http(&url) {
                 Ok(())
             } else {
-                Err(ConfigError::Invalid(format!(
-                    "issuer {issuer} uses http; only https is allowed off this machine"
-                )))
+                Err(ConfigError::invalid(
+                    "issuer",
+                    format!("issuer {issuer} uses http; only https is allowed off this machine"),
+                ))
             }
         }
-        other => Err(ConfigError::Invalid(format!(
-            "issuer scheme {other} is not http(s)"
-        ))),
+        other => Err(ConfigError::invalid(
+            "issuer",
+            format!("issuer scheme {other} is not http(s)"),
+        )),
     }
-}
-
-/// The address this box uses towards the OP (no packet is sent: a UDP connect only picks
-/// the route). The broker wants the viewer's IP for its risk data.
-pub fn local_ip_towards(issuer: &str) -> IpAddr {
-    let fallback = IpAddr::from([127, 0, 0, 1]);
-    let Ok(url) = url::Url::parse(issuer) else {
-        return fallback;
-    };
-    let Some(host) = url.host_str() else {
-        return fallback;
-    };
-    let port = url.port_or_known_default().unwrap_or(443);
-    let target = std::net::ToSocketAddrs::to_socket_addrs(&(host.trim_matches(['[', ']']), port))
-        .ok()
-        .and_then(|mut a| a.next());
-    let Some(target) = target else {
-        return fallback;
-    };
-    let bind: std::net::SocketAddr = if target.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    std::net::UdpSocket::bind(bind)
-        .and_then(|s| s.connect(target).and_then(|_| s.local_addr()))
-        .map(|a| a.ip())
-        .unwrap_or(fallback)
 }

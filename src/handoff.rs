@@ -29,10 +29,10 @@
 //!
 //! ```ignore
 //! let (cfg, identity) = (config.handoff.clone(), identity.clone());
-//! let ui = app.as_weak();
 //! tokio::spawn(async move {
-//!     let result = mitid_flex_tv::handoff::deliver(&cfg, &identity).await;
-//!     let _ = slint::invoke_from_event_loop(move || { /* show result.err() on `ui` */ });
+//!     if mitid_flex_tv::handoff::deliver(&cfg, &identity).await.is_err() {
+//!         events.send(UiEvent::HandoffFailed);
+//!     }
 //! });
 //! ```
 
@@ -42,9 +42,10 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::ciba::Profile;
 use crate::logging::redact_cpr;
 
 /// Used when `timeout_secs` is not set.
@@ -193,19 +194,60 @@ fn join_errors(errors: &[HandoffError]) -> String {
         .join("; ")
 }
 
+/// The signed-in viewer as the middleware (and `signin`) receives it: the profile's fields in
+/// their order, then `signed_in_at`.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    /// `reference_text` is what the viewer approved: the broker's report of it, else what the
+    /// TV showed.
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// RFC 3339, UTC.
+    pub signed_in_at: String,
+}
+
+impl Identity {
+    pub fn new(
+        profile: &Profile,
+        reference_text: &str,
+        signed_in_at: std::time::SystemTime,
+    ) -> Self {
+        let at = time::OffsetDateTime::from(signed_in_at)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let shown = Some(reference_text).filter(|t| !t.is_empty());
+        let mut profile = profile.clone();
+        profile.reference_text = profile.reference_text.or(shown.map(str::to_string));
+        Identity {
+            profile,
+            signed_in_at: at,
+        }
+    }
+
+    /// One line of compact JSON (newlines inside strings are escaped).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Personal data stays out of logs and panics.
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("issuer", &self.profile.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Hand `identity` to every configured target. Returns `Ok(())` at once when none is
 /// configured. Runs for at most about the configured timeout. See the module docs: spawn it,
 /// never await it on the UI thread.
-pub async fn deliver(
-    cfg: &HandoffConfig,
-    identity: &serde_json::Value,
-) -> Result<(), HandoffError> {
+pub async fn deliver(cfg: &HandoffConfig, identity: &Identity) -> Result<(), HandoffError> {
     if !cfg.is_configured() {
         return Ok(());
     }
     cfg.validate()?;
-    // `Value`'s Display is compact JSON: one line, newlines inside strings are escaped.
-    let mut line = identity.to_string();
+    let mut line = identity.to_json_line();
     line.push('\n');
     let line = line.as_bytes();
     let timeout = cfg.timeout();

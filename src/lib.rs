@@ -6,14 +6,20 @@
 
 pub mod ciba;
 pub mod config;
+pub mod fsutil;
 pub mod handoff;
 pub mod identifier;
+pub mod lang;
 pub mod logging;
 pub mod qr;
 #[cfg(feature = "relay")]
 pub mod relay;
 pub mod relay_client;
 pub mod session;
+/// The offline broker simulator: in the desktop build and `mitid-flex-sim`, never in the kiosk.
+#[cfg(feature = "sim")]
 pub mod sim;
+pub mod speech;
 pub mod ui;
 pub mod viewers;
+pub mod wiring;

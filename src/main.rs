@@ -2,9 +2,11 @@
 
 mod cli;
 
+use std::time::Duration;
+
 use clap::Parser;
 use cli::{Cli, Command, EXIT_CONFIG, RenderCmd};
-use mitid_flex_tv::config::Settings;
+use mitid_flex_tv::wiring::{self, tv};
 use mitid_flex_tv::{logging, ui};
 
 fn main() {
@@ -17,33 +19,42 @@ fn run(cli: Cli) -> i32 {
     if let Some(Command::Render(r)) = &cli.command {
         return render(r);
     }
-    let settings = match Settings::load(&cli.common.overrides()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("config: {e}");
+    let loaded = wiring::load(&cli.common.overrides());
+    let log_level = loaded.as_ref().ok().and_then(|s| s.log_level.clone());
+    if let Err(e) = logging::init(log_level.as_deref()) {
+        eprintln!("logging: {e}");
+    }
+    let settings = match (&cli.command, loaded) {
+        (_, Ok(s)) => s,
+        // The TV app shows a broken config on screen and stays up: a kiosk never goes dark.
+        (None, Err(problem)) => return tv_app(&cli, Err(problem)),
+        (Some(_), Err(problem)) => {
+            eprintln!("{problem}");
             return EXIT_CONFIG;
         }
     };
-    if let Err(e) = logging::init(settings.log_level.as_deref()) {
-        eprintln!("logging: {e}");
-    }
     match &cli.command {
         Some(Command::Signin(args)) => cli::signin::run(&cli.common, args, settings),
         Some(Command::Check) => cli::check::run(&cli.common, settings),
         Some(Command::Render(r)) => render(r),
-        None => {
-            let opts = ui::RunOptions {
-                fullscreen: cli.fullscreen || settings.ui.fullscreen,
-                sim_approve_after: cli.common.sim_approve_after,
-            };
-            match ui::run(settings, opts) {
-                Ok(()) => 0,
-                Err(e) => {
-                    tracing::error!(error = %e, "the TV app stopped");
-                    eprintln!("{e}");
-                    1
-                }
-            }
+        None => tv_app(&cli, Ok(settings)),
+    }
+}
+
+fn tv_app(
+    cli: &Cli,
+    loaded: Result<mitid_flex_tv::config::Settings, wiring::ConfigProblem>,
+) -> i32 {
+    let opts = tv::TvOptions {
+        fullscreen: cli.fullscreen,
+        sim_approve_after: cli.common.sim_approve_after.map(Duration::from_secs),
+    };
+    match tv::run(loaded, opts) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %e, "the TV app stopped");
+            eprintln!("{e}");
+            1
         }
     }
 }

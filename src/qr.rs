@@ -21,7 +21,7 @@ use std::path::Path;
 use qrcode::{Color, EcLevel, QrCode};
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
-/// Smallest module size the TV accepts at 1080p (issue 5).
+/// Smallest module size the TV accepts at 1080p: a phone camera at sofa distance needs 8 px modules.
 pub const MIN_PX_PER_MODULE: u32 = 8;
 /// Quiet zone required by ISO/IEC 18004 around a QR code, in modules.
 pub const QUIET_ZONE_MODULES: u32 = 4;

@@ -28,11 +28,10 @@
 //! viewer that would be gone after a restart.
 
 use std::ffi::OsStr;
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File, Permissions};
+use std::io::{self, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -164,12 +163,7 @@ pub fn default_path_with(state_directory: Option<&OsStr>) -> Option<PathBuf> {
     }
 }
 
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use crate::fsutil::unix_now;
 
 #[derive(Debug)]
 pub struct ViewerStore {
@@ -353,59 +347,21 @@ fn move_aside(path: &Path, now: u64) -> io::Result<PathBuf> {
     ))
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 fn write_atomically(path: &Path, viewers: &[Viewer]) -> Result<(), StoreError> {
     let io_err = |p: &Path| {
         let p = p.to_path_buf();
         move |source| StoreError::Io { path: p, source }
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.exists() {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_err(dir))?;
-        // The umask may have taken bits away; the leaf is exactly 0700.
-        fs::set_permissions(dir, Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::fsutil::create_private_dir(dir).map_err(io_err(dir))?;
     }
-    let json = serde_json::to_vec_pretty(&FileOut {
+    let mut json = serde_json::to_vec_pretty(&FileOut {
         version: FORMAT_VERSION,
         viewers,
     })
     .map_err(StoreError::Encode)?;
-    let file_name = path
-        .file_name()
-        .unwrap_or(OsStr::new(FILE_NAME))
-        .to_string_lossy();
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{file_name}.tmp-{}-{n}", std::process::id()));
-    let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        // `mode` is filtered by the umask; set it exactly on the open descriptor.
-        f.set_permissions(Permissions::from_mode(0o600))?;
-        f.write_all(&json)?;
-        f.write_all(b"\n")?;
-        f.sync_all()
-    })();
-    if let Err(e) = written.and_then(|()| fs::rename(&tmp, path)) {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(path)(e));
-    }
-    // Make the rename itself durable; some file systems cannot fsync a directory, and the
-    // data is already safe in the file, so this is best effort.
-    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
-        tracing::debug!(dir = %dir.display(), error = %e, "cannot fsync the store's directory");
-    }
-    Ok(())
+    json.push(b'\n');
+    crate::fsutil::write_private_atomically(path, &json).map_err(io_err(path))
 }
 
 fn validate_name(name: &str) -> Result<String, StoreError> {

@@ -1,5 +1,7 @@
 //! Config resolution: profiles, overrides, secrets and the rules that refuse a bad setup.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 
 use mitid_flex_tv::ciba::{ClientAuth, Dialect, HintEncoding};
@@ -169,6 +171,38 @@ fn reference_template_rules_are_checked_at_load() {
 }
 
 #[test]
+fn reference_template_per_language() {
+    let s = resolve("", &Overrides::default(), None).unwrap();
+    assert_eq!(
+        s.reference_template_en,
+        "Sign in to {service} · code {code}"
+    );
+    assert_eq!(s.reference_template_for("en"), s.reference_template_en);
+    assert_eq!(s.reference_template_for("da"), s.reference_template);
+    let s = resolve(
+        "reference_template_en = \"Watch {service}: {code}\"",
+        &Overrides::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(s.reference_template_for("en"), "Watch {service}: {code}");
+    let err = resolve(
+        "reference_template_en = \"Sign in\"",
+        &Overrides::default(),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("reference_template_en"), "{err}");
+}
+
+#[test]
+fn speech_is_off_unless_asked_for() {
+    assert!(!resolve("", &Overrides::default(), None).unwrap().ui.speech);
+    let s = resolve("[ui]\nspeech = true", &Overrides::default(), None).unwrap();
+    assert!(s.ui.speech);
+}
+
+#[test]
 fn unknown_keys_and_bad_values_are_errors_not_silence() {
     assert!(toml::from_str::<FileConfig>("clientid = \"typo\"").is_err());
     assert!(toml::from_str::<FileConfig>("[ui]\nfullscren = true").is_err());
@@ -243,4 +277,17 @@ fn a_world_readable_file_with_a_secret_is_warned_about_but_loads() {
     assert!(log.is_empty(), "{log}");
     let e = read_file(std::path::Path::new("/nonexistent/mitid.toml")).unwrap_err();
     assert!(matches!(e, ConfigError::Read { .. }));
+}
+
+#[test]
+fn back_on_start_defaults_to_ignore_only_in_the_kiosk_build() {
+    let expected = if cfg!(feature = "kiosk") {
+        mitid_flex_tv::config::BackOnStart::Ignore
+    } else {
+        mitid_flex_tv::config::BackOnStart::Exit
+    };
+    assert_eq!(
+        mitid_flex_tv::config::UiConfig::default().back_on_start,
+        expected
+    );
 }

@@ -1,29 +1,33 @@
 //! The sign-in hand-off (src/handoff.rs) against real processes, a real FIFO and a real
 //! Unix socket.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use mitid_flex_tv::handoff::{HandoffConfig, HandoffError, deliver};
-use serde_json::json;
+use mitid_flex_tv::ciba::Profile;
+use mitid_flex_tv::handoff::{HandoffConfig, HandoffError, Identity, deliver};
 
-fn identity() -> serde_json::Value {
-    json!({
-        "sub": "8c2f6c8e-6b8e-4c8e-9d6e-0d3b8c2f6c8e",
-        "name": "Åse Ørsted Hansen",
-        "uuid": "8c2f6c8e-6b8e-4c8e-9d6e-0d3b8c2f6c8e",
-        "date_of_birth": "1990-01-01",
-        "age": 35,
-        "issuer": "http://127.0.0.1:8089/op",
-        "reference_text": "Log på Stue-TV · kode 4711\nanden linje",
-        "signed_in_at": "2025-06-01T12:00:00Z"
-    })
+fn identity() -> Identity {
+    Identity {
+        profile: Profile {
+            sub: "8c2f6c8e-6b8e-4c8e-9d6e-0d3b8c2f6c8e".into(),
+            name: Some("Åse Ørsted Hansen".into()),
+            uuid: Some("8c2f6c8e-6b8e-4c8e-9d6e-0d3b8c2f6c8e".into()),
+            date_of_birth: Some("1990-01-01".into()),
+            age: Some(35),
+            issuer: "http://127.0.0.1:8089/op".into(),
+            reference_text: Some("Log på Stue-TV · kode 4711\nanden linje".into()),
+        },
+        signed_in_at: "2025-06-01T12:00:00Z".into(),
+    }
 }
 
 /// What every target must receive: one line of JSON and a newline.
 fn expected_line() -> String {
-    let line = format!("{}\n", identity());
+    let line = format!("{}\n", identity().to_json_line());
     assert_eq!(line.matches('\n').count(), 1, "the JSON itself is one line");
     line
 }
@@ -55,7 +59,7 @@ async fn hook_receives_the_identity_json_on_stdin() {
     let got = std::fs::read_to_string(&out).unwrap();
     assert_eq!(got, expected_line());
     let parsed: serde_json::Value = serde_json::from_str(got.trim_end()).unwrap();
-    assert_eq!(parsed, identity());
+    assert_eq!(parsed, serde_json::to_value(identity()).unwrap());
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! (oidcc-client-test-*), plus the HS256 key-confusion attack and the broker's own claims.
 //! Tokens are signed here with aws-lc, independently of the simulator.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rsa::{KeyPair, KeySize};

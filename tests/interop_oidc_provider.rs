@@ -1,4 +1,4 @@
-//! Interop (issue 2, "Done when"): the real `mitid-flex-tv signin` binary, `--profile generic`,
+//! Interop: the real `mitid-flex-tv signin` binary, `--profile generic`,
 //! against an independent CIBA OP that is not part of this repo: panva's `oidc-provider`
 //! (pinned in tests/interop/package.json), in poll mode, started by `tests/interop/op.mjs`.
 //!
@@ -9,6 +9,8 @@
 //! after the previous one draws `slow_down`, CIBA Core §7.3/§11), and its control port
 //! reports how many answers were `slow_down`. The rogue-key cases publish, at the OP's
 //! jwks_uri, a freshly generated RSA key instead of the one that really signs the ID token.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -1,5 +1,7 @@
 //! Every injected fault of the broker simulator, through the Rust API and the control endpoint.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod sim_support;
 
 use std::time::{Duration, Instant};

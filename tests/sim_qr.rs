@@ -1,4 +1,6 @@
-//! The CIBA + PAR ("QR") flow of ciba-par-oidc-integration.md against the simulator.
+//! The CIBA + PAR ("QR") flow (broker docs: "CIBA PAR OIDC integration") against the simulator.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sim_support;
 
@@ -93,15 +95,7 @@ async fn qr_flow_from_ciba_to_tokens() {
         res.headers().get("set-cookie").is_some(),
         "a broker session starts"
     );
-    let (status, tokens) = poll_until_done(&sim, &id, FAST_INTERVAL).await;
-    assert_eq!(status, 200, "{tokens}");
-    let claims = verify(
-        &sim,
-        tokens["id_token"].as_str().expect("id"),
-        Some(PP_DEMO_CLIENT_ID),
-    )
-    .await
-    .expect("verify");
+    let claims = signed_in_claims(&sim, &id).await;
     assert_eq!(claims["mitid.identity_name"], "Mette Kjær Østergaard");
     assert_eq!(sim.request(&id).expect("info").authorize_page_views, 1);
 
@@ -116,14 +110,7 @@ async fn qr_flow_from_ciba_to_tokens() {
 async fn sessions_skip_the_login_step_unless_prompt_login() {
     let sim = start(fast_options()).await;
     let (_, uri) = start_qr(&sim, r#"{"flow_type":"broker_oidc"}"#).await;
-    let html = http()
-        .get(&uri)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&uri, None).await;
     let res = decide(&sim, &html, "aase", "approve", None).await;
     let cookie = res.headers()["set-cookie"]
         .to_str()
@@ -134,15 +121,7 @@ async fn sessions_skip_the_login_step_unless_prompt_login() {
         .to_owned();
 
     let (_, uri) = start_qr(&sim, r#"{"flow_type":"broker_oidc"}"#).await;
-    let html = http()
-        .get(&uri)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&uri, Some(&cookie)).await;
     assert!(
         html.contains(r#"id="confirm-form""#) && html.contains("Åse Bøgh Lærkesen"),
         "confirmation only"
@@ -150,15 +129,7 @@ async fn sessions_skip_the_login_step_unless_prompt_login() {
 
     let (id, uri) = start_qr(&sim, r#"{ "flow_type": "broker_oidc", "prompt": "login" }"#).await;
     assert!(sim.request(&id).expect("info").prompt_login);
-    let html = http()
-        .get(&uri)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&uri, Some(&cookie)).await;
     assert!(
         html.contains(r#"id="login-form""#),
         "prompt=login always shows the login step"
@@ -179,14 +150,7 @@ async fn redirect_uri_gets_state_and_errors() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(par["expires_in"], 600);
-    let html = http()
-        .get(par["authentication_uri"].as_str().expect("uri"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(par["authentication_uri"].as_str().expect("uri"), None).await;
     let res = decide(&sim, &html, "ileya", "reject", None).await;
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().expect("location");
@@ -232,14 +196,7 @@ async fn reference_text_is_escaped_on_the_pages() {
     let sim = start(fast_options()).await;
     let evil = r#"{"flow_type":"broker_oidc","referenceTextBody":"<img src=x onerror=alert(1)>"}"#;
     let (_, uri) = start_qr(&sim, evil).await;
-    let html = http()
-        .get(&uri)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&uri, None).await;
     assert!(!html.contains("<img src=x"), "markup must be escaped");
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     let phone = http().get(sim.phone_url()).send().await.expect("phone");

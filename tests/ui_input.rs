@@ -1,6 +1,8 @@
 //! Remote input details on Slint's testing backend: digits, CPR validation, the countdown
 //! under mock time, held arrows, idle sign-out and the runtime language switch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod ui_support;
 
 use mitid_flex_tv::ciba::FlexSubject;

@@ -2,6 +2,8 @@
 //! focus is never lost (checked after every key by the harness), Back works everywhere, and
 //! every session outcome leads to its screen.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod ui_support;
 
 use mitid_flex_tv::ciba::FlexSubject;
@@ -10,7 +12,7 @@ use mitid_flex_tv::session::{Outcome, Update, Who};
 use mitid_flex_tv::ui::generated::{
     OutcomeAdapter, OutcomeKind, Screen, SignedInAdapter, WaitingAdapter,
 };
-use mitid_flex_tv::ui::{Item, ViewerOp};
+use mitid_flex_tv::ui::{Item, UiEvent, ViewerOp};
 use slint::ComponentHandle;
 use slint::platform::Key;
 use ui_support::*;
@@ -274,7 +276,7 @@ fn remembered_viewer_signs_in_with_two_presses_and_can_be_forgotten() {
             last_used: 1,
         },
     ];
-    ui.ctl.set_viewers(viewers.clone());
+    ui.set_viewers(viewers.clone());
     ui.key(Key::DownArrow);
     assert_eq!(ui.ctl.focused(), Item::Tile(0));
     assert_eq!(ui.focused_label(), "Log på som Ileya Jensen");
@@ -299,12 +301,12 @@ fn remembered_viewer_signs_in_with_two_presses_and_can_be_forgotten() {
         Some(&ViewerOp::Forget(viewers[1].key.clone()))
     );
     // The store answers with the new list; focus stays on something that exists.
-    ui.ctl.set_viewers(vec![viewers[0].clone()]);
+    ui.set_viewers(vec![viewers[0].clone()]);
     ui.assert_focus_ok();
     ui.go_to("Glem alle", Key::RightArrow);
     ui.ok();
     assert_eq!(ui.host.ops.borrow().last(), Some(&ViewerOp::ForgetAll));
-    ui.ctl.set_viewers(Vec::new());
+    ui.set_viewers(Vec::new());
     ui.assert_focus_ok();
 }
 
@@ -321,7 +323,7 @@ fn a_failed_hand_off_is_shown_to_the_viewer_until_sign_out() {
     assert_eq!(ui.ctl.screen(), Screen::SignedIn);
     let banner = "TV'et kunne ikke give tjenesten besked om dit login. Log ud og prøv igen; sker det igen, så kontakt din TV-udbyder.";
     assert!(!ui.has_label(banner));
-    ui.ctl.set_handoff_failed(true);
+    ui.send(UiEvent::HandoffFailed);
     assert!(ui.app.global::<SignedInAdapter>().get_handoff_failed());
     assert!(ui.has_label(banner), "the Danish message is on screen");
     ui.assert_focus_ok();
@@ -329,4 +331,59 @@ fn a_failed_hand_off_is_shown_to_the_viewer_until_sign_out() {
     ui.ok();
     assert_eq!(ui.ctl.screen(), Screen::Start);
     assert!(!ui.app.global::<SignedInAdapter>().get_handoff_failed());
+}
+
+#[test]
+fn a_config_problem_shows_what_to_edit_and_the_app_stays_up() {
+    let mut s = setup(IdentifierKind::UserId);
+    s.back_on_start = BackOnStart::Ignore;
+    let ui = start_ui(s);
+    let detail = "config: no client secret\nEdit /etc/mitid-flex-tv/config.toml: client_secret";
+    ui.send(UiEvent::ConfigProblem {
+        detail: detail.into(),
+    });
+    assert_eq!(ui.ctl.screen(), Screen::Outcome);
+    let a = ui.app.global::<OutcomeAdapter>();
+    assert_eq!(a.get_kind(), OutcomeKind::ConfigError);
+    assert_eq!(a.get_detail(), detail);
+    assert!(
+        a.get_details_shown(),
+        "the file and key are on screen at once"
+    );
+    assert_eq!(ui.focused_label(), "Til start");
+    // Back closes the details, then goes to Start, where it does nothing in a kiosk.
+    ui.back();
+    assert!(!a.get_details_shown());
+    ui.back();
+    assert_eq!(ui.ctl.screen(), Screen::Start);
+    ui.back();
+    assert_eq!(ui.ctl.screen(), Screen::Start);
+    assert_eq!(ui.host.exits.get(), 0);
+}
+
+#[test]
+fn a_late_update_of_a_cancelled_request_arrives_through_the_channel_and_is_dropped() {
+    let ui = start_ui(setup(IdentifierKind::UserId));
+    ui.ok();
+    ui.type_text("ileya");
+    ui.ok();
+    let first = ui.ctl.generation();
+    ui.back();
+    assert_eq!(ui.ctl.screen(), Screen::Identify);
+    ui.send(UiEvent::Session {
+        generation: first,
+        update: waiting("Log på Stue-TV · kode 4821", 300, None),
+    });
+    assert_eq!(ui.ctl.screen(), Screen::Identify);
+    ui.go_to("Fortsæt", Key::DownArrow);
+    ui.ok();
+    assert_eq!(ui.ctl.screen(), Screen::Waiting);
+    ui.send(UiEvent::Session {
+        generation: ui.ctl.generation(),
+        update: waiting("Log på Stue-TV · kode 4821", 300, None),
+    });
+    assert_eq!(
+        ui.app.global::<WaitingAdapter>().get_reference_text(),
+        "Log på Stue-TV · kode 4821"
+    );
 }

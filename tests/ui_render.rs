@@ -1,6 +1,8 @@
 //! `render` draws every screen headlessly (software renderer, no display) in both languages,
 //! and the QR screen's code decodes back to the exact sample `authentication_uri`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use mitid_flex_tv::ui::{RenderArgs, SAMPLE_AUTHENTICATION_URI, SCREENS, render};
 
 fn draw(screen: &str, lang: &str, dir: &std::path::Path) -> image::RgbImage {

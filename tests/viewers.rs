@@ -1,6 +1,8 @@
 //! The remembered-viewers store: round trip, permissions, recovery from a bad file, the cap,
 //! forgetting, and that nothing but name, identifier and time ever reaches the disk.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -8,6 +8,8 @@
 //! `linux/input-event-codes.h` (checked against the header when it is installed), and the
 //! XKB key code is the Linux code + 8. A wrong line in the symbols file fails a test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use xkbcommon::xkb;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::error::CibaError;
 use super::secret::Cpr;
 
-/// flex-app-ciba.md, "login_hint_token parameters": the text shown in the MitID app.
+/// Broker docs, "Ciba integration": "login_hint_token parameters": the text shown in the MitID app.
 pub const MAX_REFERENCE_TEXT_CHARS: usize = 130;
 
 /// The only ways the broker identifies a Flex user (never by MitID user ID).
@@ -17,7 +17,7 @@ pub enum FlexSubject {
     Cpr(Cpr),
 }
 
-/// `action` values accepted by the broker (flex-app-ciba.md field reference).
+/// `action` values accepted by the broker (broker docs, "Ciba integration": field reference).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {

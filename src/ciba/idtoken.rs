@@ -14,7 +14,7 @@ use super::secret::{AccessToken, IdToken};
 
 /// Clock skew we tolerate on `exp`, `nbf` and `iat`.
 pub const MAX_SKEW_SECS: i64 = 60;
-/// Oldest `iat` we accept. The broker's ID tokens live 5 minutes (issued-claims-tokens.md);
+/// Oldest `iat` we accept. The broker's ID tokens live 5 minutes (broker docs, "Issued claims and tokens");
 /// a token issued much earlier is a replay, not a fresh sign-in (conformance `iat-is-week-in-past`).
 pub const MAX_IAT_AGE_SECS: i64 = 600;
 
@@ -161,7 +161,7 @@ pub fn validate(
         }
     }
 
-    // 10. Signaturgruppen: a CIBA ID token from MitID (flex-app-ciba.md token example).
+    // 10. Signaturgruppen: a CIBA ID token from MitID (broker docs, "Ciba integration": token example).
     if expect.signaturgruppen {
         let ty = claims.get("idtoken_type").and_then(Value::as_str);
         if ty != Some("ciba") {

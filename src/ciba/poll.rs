@@ -1,7 +1,7 @@
 //! One token-endpoint answer, classified. The waiting loop lives in `session`.
 //!
 //! The decision is made on the `error` field, never on the HTTP status: the broker answers
-//! every poll error with 400 (flex-app-ciba.md, "Status codes from Poll"), other OPs use 401,
+//! every poll error with 400 (broker docs, "Ciba integration": "Status codes from Poll"), other OPs use 401,
 //! 429 or 503 for some of the same codes, and a proxy may send 5xx with no body at all.
 
 use std::time::Duration;

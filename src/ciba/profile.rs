@@ -18,7 +18,7 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The broker sends the `mitid.*` claims as strings (flex-app-ciba.md token example);
+    /// The broker sends the `mitid.*` claims as strings (broker docs, "Ciba integration": token example);
     /// generic OPs use the standard `name` and `birthdate` (OIDC Core §5.1).
     pub fn from_claims(claims: &Map<String, Value>) -> Profile {
         let s = |k: &str| {
@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn maps_the_broker_example_claims() {
-        // Claims of the ID token example in flex-app-ciba.md.
+        // Claims of the ID token example in the broker docs' "Ciba integration".
         let claims: Map<String, Value> = serde_json::from_str(
             r#"{"iss":"https://pp.netseidbroker.dk/op","sub":"7c9484f5-44bf-4e29-a683-84548951d3b8",
             "idp":"mitid","mitid.uuid":"eee4b272-6a33-40da-ab0b-5ce2abd42e78","mitid.age":"88",

@@ -1,9 +1,8 @@
 //! `mitid-flex-tv check`: is this box's configuration usable?
 
-use mitid_flex_tv::ciba::CibaClient;
 use mitid_flex_tv::config::Settings;
 
-use super::{Common, EXIT_BROKER, EXIT_CONFIG, embedded};
+use super::{Common, EXIT_BROKER};
 
 pub fn run(common: &Common, settings: Settings) -> i32 {
     println!(
@@ -24,31 +23,19 @@ pub fn run(common: &Common, settings: Settings) -> i32 {
     println!("client auth:    {:?}", settings.client_auth);
     println!("identifier:     {:?}", settings.kind);
     println!("scope:          {}", settings.scope);
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tokio: {e}");
-            return EXIT_BROKER;
-        }
+        Err(code) => return code,
     };
     rt.block_on(async {
-        let (issuer, _sim) = match embedded::issuer_for(&settings, common.sim_approve_after).await {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("{e}");
-                return EXIT_BROKER;
-            }
+        let wired = match super::connect(common, &settings).await {
+            Ok(w) => w,
+            Err(code) => return code,
         };
-        println!("issuer:         {issuer}");
-        let client = match CibaClient::new(settings.client_config(&issuer)) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{e}");
-                return EXIT_CONFIG;
-            }
+        println!("issuer:         {}", wired.issuer);
+        let Some(client) = wired.backend.direct() else {
+            println!("broker:         reached through this backend only at sign-in");
+            return 0;
         };
         let meta = match client.discover().await {
             Ok(m) => m,

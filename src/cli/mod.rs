@@ -1,14 +1,17 @@
 //! Command line: the TV UI (default), `signin` (headless), `check`, `render`.
 
 pub mod check;
-pub mod embedded;
 pub mod signin;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mitid_flex_tv::ciba::{ClientAuth, HintEncoding};
+use mitid_flex_tv::config::Settings;
 use mitid_flex_tv::config::{IdentifierKind, Overrides, ProfileName};
+use mitid_flex_tv::session::Outcome;
+use mitid_flex_tv::wiring::{self, Wired, WiringError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,7 +26,8 @@ Config is read from --config, $MITID_FLEX_TV_CONFIG, $XDG_CONFIG_HOME/mitid-flex
 then /etc/mitid-flex-tv/config.toml. The client secret may come from \
 $CREDENTIALS_DIRECTORY/client_secret (systemd LoadCredential) or $MITID_FLEX_TV_CLIENT_SECRET.",
     after_help = "Exit codes: 0 signed in · 2 usage or config error · 3 rejected in the app · 4 expired · \
-5 unknown user · 6 broker or network failure · 7 ID token rejected · 130 interrupted (the request is cancelled)."
+5 unknown user · 6 broker or network failure · 7 ID token rejected · 8 too many sign-ins, try later (relay) · \
+130 interrupted (the request is cancelled)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -141,3 +145,63 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 pub const EXIT_CONFIG: i32 = 2;
 /// Exit code for broker or network failures.
 pub const EXIT_BROKER: i32 = 6;
+
+/// The process's one runtime; on failure the message is printed and the exit status returned.
+pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
+    wiring::runtime().map_err(|e| {
+        eprintln!("tokio: {e}");
+        EXIT_BROKER
+    })
+}
+
+/// The broker (or the embedded simulator) for these settings; on failure the message is
+/// printed and the exit status returned.
+pub async fn connect(common: &Common, settings: &Settings) -> Result<Wired, i32> {
+    let approve_after = common.sim_approve_after.map(Duration::from_secs);
+    wiring::connect(settings, approve_after).await.map_err(|e| {
+        eprintln!("{e}");
+        wiring_exit_code(&e)
+    })
+}
+
+/// Exit status when the broker cannot be reached from the config (`check`, `signin`).
+pub fn wiring_exit_code(e: &WiringError) -> i32 {
+    match e {
+        WiringError::Client(_) | WiringError::Relay(_) | WiringError::NoSimulator => EXIT_CONFIG,
+        WiringError::Simulator(_) | WiringError::Join(_) => EXIT_BROKER,
+    }
+}
+
+/// Exit status of `signin` for each outcome (the `after_help` above and the README list them).
+pub fn exit_code(outcome: &Outcome) -> i32 {
+    match outcome {
+        Outcome::SignedIn(_) => 0,
+        Outcome::ConfigRefused { .. } => EXIT_CONFIG,
+        Outcome::Rejected => 3,
+        Outcome::Expired => 4,
+        Outcome::UnknownUser => 5,
+        Outcome::NoConnection { .. }
+        | Outcome::StartAgain
+        | Outcome::MitIdError { .. }
+        | Outcome::Failed { .. } => EXIT_BROKER,
+        Outcome::TokenRejected { .. } => 7,
+        Outcome::RateLimited { .. } => 8,
+        Outcome::Cancelled => 130,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(exit_code(&Outcome::StartAgain), 6);
+        assert_eq!(exit_code(&Outcome::UnknownUser), 5);
+        assert_eq!(exit_code(&Outcome::Rejected), 3);
+        assert_eq!(exit_code(&Outcome::Expired), 4);
+        assert_eq!(exit_code(&Outcome::Cancelled), 130);
+        let refused = Outcome::ConfigRefused { detail: "x".into() };
+        assert_eq!(exit_code(&refused), 2);
+    }
+}

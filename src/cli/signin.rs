@@ -1,17 +1,20 @@
 //! `mitid-flex-tv signin`: the UI-less MitID experience for help desks, terminals and SSH.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use mitid_flex_tv::ciba::{CibaClient, Dialect};
+use mitid_flex_tv::ciba::Dialect;
 use mitid_flex_tv::config::Settings;
+use mitid_flex_tv::handoff::{self, Identity};
+use mitid_flex_tv::lang::Lang;
 use mitid_flex_tv::session::{self, Outcome, Update, Who};
-use mitid_flex_tv::{handoff, identifier, qr};
+use mitid_flex_tv::ui::present;
+use mitid_flex_tv::{identifier, qr, wiring};
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
 
-use super::{Common, EXIT_BROKER, EXIT_CONFIG, embedded};
+use super::{Common, EXIT_BROKER, EXIT_CONFIG};
 
 #[derive(Args, Debug)]
 pub struct SigninArgs {
@@ -26,29 +29,13 @@ pub struct SigninArgs {
     pub qr: bool,
 }
 
-struct Lang {
-    danish: bool,
-}
-
-impl Lang {
-    fn pick<'a>(&self, da: &'a str, en: &'a str) -> &'a str {
-        if self.danish { da } else { en }
-    }
-}
-
 pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
-    let lang = Lang {
-        danish: settings
-            .language
-            .clone()
-            .or_else(|| std::env::var("LANG").ok())
-            .is_none_or(|l| l.starts_with("da") || l == "C" || l.starts_with("C.")),
-    };
+    let lang = wiring::language(&settings);
     let who = if args.qr {
         if settings.dialect() != Dialect::Signaturgruppen {
             eprintln!(
                 "{}",
-                lang.pick(
+                lang.text(
                     "QR-login kræver en Signaturgruppen-profil.",
                     "QR sign-in needs a Signaturgruppen profile."
                 )
@@ -63,23 +50,16 @@ pub fn run(common: &Common, args: &SigninArgs, settings: Settings) -> i32 {
         ) {
             Ok(w) => w,
             Err(e) => {
-                eprintln!("{}: {e}", lang.pick("Ugyldigt ID", "Invalid identifier"));
+                eprintln!("{}: {e}", lang.text("Ugyldigt ID", "Invalid identifier"));
                 return EXIT_CONFIG;
             }
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tokio: {e}");
-            return EXIT_BROKER;
-        }
+        Err(code) => return code,
     };
-    rt.block_on(signin(common, args, settings, who, &lang))
+    rt.block_on(signin(common, args, settings, who, lang))
 }
 
 async fn signin(
@@ -87,37 +67,26 @@ async fn signin(
     args: &SigninArgs,
     settings: Settings,
     who: Who,
-    lang: &Lang,
+    lang: Lang,
 ) -> i32 {
-    let (issuer, sim) = match embedded::issuer_for(&settings, common.sim_approve_after).await {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BROKER;
-        }
+    let wired = match super::connect(common, &settings).await {
+        Ok(w) => w,
+        Err(code) => return code,
     };
-    if let Some(sim) = &sim {
+    if let Some(phone) = wired.phone_url() {
         eprintln!(
-            "{} {}",
-            lang.pick(
+            "{} {phone}",
+            lang.text(
                 "Offline simulator. Godkend på den simulerede telefon:",
                 "Offline simulator. Approve on the simulated phone:"
             ),
-            sim.phone_url()
         );
     }
-    let client = match CibaClient::new(settings.client_config(&issuer)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_CONFIG;
-        }
-    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let handle = session::spawn(
-        Arc::new(client),
+        wired.backend.clone(),
         who,
-        settings.session_settings(&issuer),
+        wired.session.clone(),
         move |u| {
             let _ = tx.send(u);
         },
@@ -141,13 +110,13 @@ async fn signin(
             u = rx.recv() => match u {
                 Some(Update::Waiting(w)) => {
                     reference_text = w.reference_text.clone();
-                    deadline = Some(w.deadline);
+                    deadline = Some(Instant::now() + w.left);
                     print_waiting(&w, lang);
                 }
                 Some(Update::Connection { ok }) => eprintln!("\r{}", if ok {
-                    lang.pick("Forbindelsen er tilbage.", "Connection restored.")
+                    lang.text("Forbindelsen er tilbage.", "Connection restored.")
                 } else {
-                    lang.pick("Ingen forbindelse til MitID-broker – prøver igen …", "No connection to the MitID broker - retrying …")
+                    lang.text("Ingen forbindelse til MitID-broker – prøver igen …", "No connection to the MitID broker - retrying …")
                 }),
                 Some(Update::Finished(o)) => break o,
                 Some(Update::Starting) => {}
@@ -155,8 +124,8 @@ async fn signin(
             },
             _ = tick.tick(), if tty && deadline.is_some() => {
                 if let Some(d) = deadline {
-                    let left = d.saturating_duration_since(tokio::time::Instant::now()).as_secs();
-                    eprint!("\r  {} {}:{:02} ", lang.pick("Tid tilbage", "Time left"), left / 60, left % 60);
+                    let left = present::mm_ss(d.saturating_duration_since(Instant::now()));
+                    eprint!("\r  {} {left} ", lang.text("Tid tilbage", "Time left"));
                     let _ = std::io::stderr().flush();
                 }
             }
@@ -171,42 +140,43 @@ async fn signin(
     let Outcome::SignedIn(profile) = outcome else {
         return code;
     };
-    let identity = session::identity_json(&profile, &reference_text, SystemTime::now());
+    let identity = Identity::new(&profile, &reference_text, SystemTime::now());
     if args.json {
-        println!("{identity}");
+        println!("{}", identity.to_json_line());
     } else {
-        let s = |k: &str| identity[k].as_str().unwrap_or("-").to_string();
+        let p = &identity.profile;
+        let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         println!(
             "name: {}\nuuid: {}\ndate_of_birth: {}\nage: {}\nsub: {}\nissuer: {}",
-            s("name"),
-            s("uuid"),
-            s("date_of_birth"),
-            identity["age"],
-            s("sub"),
-            s("issuer")
+            s(&p.name),
+            s(&p.uuid),
+            s(&p.date_of_birth),
+            s(&p.age.map(|a| a.to_string())),
+            p.sub,
+            p.issuer
         );
     }
     if let Err(e) = handoff::deliver(&settings.handoff, &identity).await {
         tracing::error!(error = %e, "hand-off failed");
         eprintln!(
             "{}: {e}",
-            lang.pick(
+            lang.text(
                 "Logget ind, men overdragelsen fejlede",
                 "Signed in, but the hand-off failed"
             )
         );
         return EXIT_BROKER;
     }
-    drop(sim);
+    drop(wired);
     0
 }
 
-fn print_waiting(w: &session::Waiting, lang: &Lang) {
+fn print_waiting(w: &session::Waiting, lang: Lang) {
     let mins = w.expires_in.as_secs() / 60;
     if let Some(uri) = &w.authentication_uri {
         eprintln!(
             "{}",
-            lang.pick(
+            lang.text(
                 "Scan QR-koden med din telefon og log på med MitID:",
                 "Scan the QR code with your phone and sign in with MitID:"
             )
@@ -219,7 +189,7 @@ fn print_waiting(w: &session::Waiting, lang: &Lang) {
     } else {
         eprintln!(
             "{}\n\n    {}\n",
-            lang.pick(
+            lang.text(
                 "Godkend i MitID-appen. Tjek at den viser:",
                 "Approve in the MitID app. Check that it shows:"
             ),
@@ -228,67 +198,74 @@ fn print_waiting(w: &session::Waiting, lang: &Lang) {
     }
     eprintln!(
         "{} {mins} min.",
-        lang.pick("Anmodningen udløber om", "The request expires in")
+        lang.text("Anmodningen udløber om", "The request expires in")
     );
 }
 
-fn report(outcome: &Outcome, lang: &Lang) -> i32 {
+fn report(outcome: &Outcome, lang: Lang) -> i32 {
     let text = match outcome {
         Outcome::SignedIn(_) => lang
-            .pick("Du er logget ind.", "You are signed in.")
+            .text("Du er logget ind.", "You are signed in.")
             .to_string(),
         Outcome::Rejected => lang
-            .pick("Afvist i MitID-appen.", "Rejected in the MitID app.")
+            .text("Afvist i MitID-appen.", "Rejected in the MitID app.")
             .to_string(),
         Outcome::Expired => lang
-            .pick("Tiden løb ud. Start igen.", "Time ran out. Start again.")
+            .text("Tiden løb ud. Start igen.", "Time ran out. Start again.")
             .to_string(),
         Outcome::UnknownUser => lang
-            .pick(
+            .text(
                 "MitID kender ikke denne bruger.",
                 "MitID does not know this user.",
             )
             .to_string(),
         Outcome::StartAgain => lang
-            .pick(
+            .text(
                 "Svaret gik tabt. Start igen.",
                 "The answer was lost. Start again.",
             )
             .to_string(),
-        Outcome::Cancelled => lang.pick("Annulleret.", "Cancelled.").to_string(),
+        Outcome::Cancelled => lang.text("Annulleret.", "Cancelled.").to_string(),
+        Outcome::RateLimited { wait_secs } => format!(
+            "{} {wait_secs} s.",
+            lang.text(
+                "For mange login-forsøg. Prøv igen om",
+                "Too many sign-in attempts. Try again in"
+            )
+        ),
         Outcome::NoConnection { detail } => format!(
             "{} ({detail})",
-            lang.pick(
+            lang.text(
                 "Ingen forbindelse til MitID-broker.",
                 "No connection to the MitID broker."
             )
         ),
         Outcome::ConfigRefused { detail } => format!(
             "{} ({detail})",
-            lang.pick(
+            lang.text(
                 "Brokeren afviste konfigurationen.",
                 "The broker refused the configuration."
             )
         ),
         Outcome::TokenRejected { detail } => format!(
             "{} ({detail})",
-            lang.pick(
+            lang.text(
                 "ID-token afvist; ingen er logget ind.",
                 "ID token rejected; nobody is signed in."
             )
         ),
         Outcome::MitIdError { status } => format!(
             "{} {status}.",
-            lang.pick(
+            lang.text(
                 "MitID stoppede login med kode",
                 "MitID stopped the sign-in with code"
             )
         ),
         Outcome::Failed { detail } => format!(
             "{} ({detail})",
-            lang.pick("Login mislykkedes.", "Sign-in failed.")
+            lang.text("Login mislykkedes.", "Sign-in failed.")
         ),
     };
     eprintln!("{text}");
-    outcome.exit_code()
+    super::exit_code(outcome)
 }

@@ -299,13 +299,13 @@ fn result(outcome: WireOutcome, detail: Option<String>) -> ResultBody {
 }
 
 /// A poll or cancel: the box must not be denied, and the handle must open for it.
-fn open_handle(r: &Relay, peer: &Peer, handle: &str) -> Result<Sealed, Response> {
+fn open_handle(r: &Relay, peer: &Peer, handle: &str) -> Result<Sealed, Box<Response>> {
     if let Some(refused) = denied(r, peer) {
-        return Err(refused);
+        return Err(Box::new(refused));
     }
     r.sealer
         .open(&peer.box_id, handle)
-        .map_err(|_| error(StatusCode::NOT_FOUND, codes::UNKNOWN_HANDLE, None))
+        .map_err(|_| Box::new(error(StatusCode::NOT_FOUND, codes::UNKNOWN_HANDLE, None)))
 }
 
 async fn poll(
@@ -315,7 +315,7 @@ async fn poll(
 ) -> Response {
     let sealed = match open_handle(&r, &peer, &handle) {
         Ok(s) => s,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let finished = |body: ResultBody| {
         let since = unix_now().saturating_sub(Duration::from_millis(sealed.started_ms));
@@ -374,8 +374,12 @@ async fn poll(
                 .await;
             match valid {
                 Ok(profile) => {
-                    let mut identity =
-                        session::identity_json(&profile, &sealed.reference_text, SystemTime::now());
+                    let identity = crate::handoff::Identity::new(
+                        &profile,
+                        &sealed.reference_text,
+                        SystemTime::now(),
+                    );
+                    let mut identity = serde_json::to_value(&identity).unwrap_or_default();
                     identity["box_id"] = serde_json::Value::from(&*peer.box_id);
                     // One id per sign-in, the same on every instance: the backend can drop
                     // a duplicate delivery by it.
@@ -436,7 +440,7 @@ async fn cancel(
 ) -> Response {
     let sealed = match open_handle(&r, &peer, &handle) {
         Ok(s) => s,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let b0 = Instant::now();
     let done = r.broker.cancel(&sealed.auth_req_id()).await;

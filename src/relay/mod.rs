@@ -102,7 +102,7 @@ impl Relay {
         };
         Ok(Self {
             broker,
-            session: cfg.broker.session_settings(&issuer),
+            session: crate::wiring::session_settings(&cfg.broker, &issuer),
             sealer: Sealer::new(&cfg.seal_key)
                 .map_err(|e| RelayError::Setup(format!("seal key: {e}")))?,
             limiter: Limiter::new(cfg.file.limits, redis.clone().map(RedisBuckets::new)),

@@ -441,10 +441,6 @@ impl Backend for RelayBackend {
     fn can_cancel(&self) -> bool {
         true
     }
-
-    fn is_signaturgruppen(&self) -> bool {
-        true
-    }
 }
 
 #[cfg(test)]

@@ -57,8 +57,6 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Profile, CibaError>> + Send;
     /// Whether the OP has a cancel endpoint (CIBA Core has none).
     fn can_cancel(&self) -> bool;
-    /// Whether the OP takes the Signaturgruppen `login_hint_token` forms.
-    fn is_signaturgruppen(&self) -> bool;
 }
 
 impl Backend for CibaClient {
@@ -82,9 +80,6 @@ impl Backend for CibaClient {
         CibaClient::validate(self, tokens, ciba_nonce, SystemTime::now()).await
     }
     fn can_cancel(&self) -> bool {
-        self.config().dialect == Dialect::Signaturgruppen
-    }
-    fn is_signaturgruppen(&self) -> bool {
         self.config().dialect == Dialect::Signaturgruppen
     }
 }

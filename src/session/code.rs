@@ -6,6 +6,8 @@
 use crate::ciba::hint::MAX_REFERENCE_TEXT_CHARS;
 
 pub const DEFAULT_TEMPLATE: &str = "Log på {service} · kode {code}";
+/// The same in English, for viewers who chose English (`reference_template_en`).
+pub const DEFAULT_TEMPLATE_EN: &str = "Sign in to {service} · code {code}";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TemplateError {

@@ -12,8 +12,6 @@ pub mod timing;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 pub use backend::{Backend, Shown, Started};
 pub use runner::{SessionHandle, spawn};
 pub use timing::WaitPolicy;
@@ -83,10 +81,12 @@ pub struct Waiting {
     /// Exactly the text the MitID app shows (Flex), or the text the TV shows next to the
     /// `binding_message` code (standard CIBA). Empty for QR.
     pub reference_text: String,
+    /// The verification code inside the reference text (empty for QR).
     pub code: String,
-    /// When the request ends: start + `expires_in` (and, for QR, no later than the
-    /// `request_uri` lifetime).
-    pub deadline: Instant,
+    /// Time left when this was sent: `expires_in` from the start (for QR, no more than the
+    /// `request_uri` lifetime) minus the time the start took. A duration rather than an
+    /// instant, so that the UI counts down on its own clock.
+    pub left: Duration,
     pub expires_in: Duration,
     /// QR flow: the URL to show as a QR code.
     pub authentication_uri: Option<String>,
@@ -112,6 +112,11 @@ pub enum Outcome {
     Expired,
     /// The OP does not know this viewer (`unknown_user_id`).
     UnknownUser,
+    /// The operator's relay refused to push yet (HTTP 429): too many sign-ins for this TV or
+    /// this viewer. Nothing was sent to the phone; try again after `wait_secs`.
+    RateLimited {
+        wait_secs: u64,
+    },
     /// `invalid_grant` while waiting: the result was lost or already taken. Start again.
     StartAgain,
     /// The viewer (or the app's exit) cancelled; the OP was told once.
@@ -136,45 +141,4 @@ pub enum Outcome {
     Failed {
         detail: String,
     },
-}
-
-impl Outcome {
-    /// Exit status of `mitid-flex-tv signin` (documented in the README).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Outcome::SignedIn(_) => 0,
-            Outcome::ConfigRefused { .. } => 2,
-            Outcome::Rejected => 3,
-            Outcome::Expired => 4,
-            Outcome::UnknownUser => 5,
-            Outcome::NoConnection { .. }
-            | Outcome::StartAgain
-            | Outcome::MitIdError { .. }
-            | Outcome::Failed { .. } => 6,
-            Outcome::TokenRejected { .. } => 7,
-            Outcome::Cancelled => 130,
-        }
-    }
-}
-
-/// The identity handed to the operator's middleware and printed by `signin`
-/// (documented in packaging/README.md). `reference_text` is what the viewer approved.
-pub fn identity_json(
-    profile: &Profile,
-    reference_text: &str,
-    signed_in_at: std::time::SystemTime,
-) -> serde_json::Value {
-    let at = time::OffsetDateTime::from(signed_in_at)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    serde_json::json!({
-        "sub": profile.sub,
-        "name": profile.name,
-        "uuid": profile.uuid,
-        "date_of_birth": profile.date_of_birth,
-        "age": profile.age,
-        "issuer": profile.issuer,
-        "reference_text": profile.reference_text.as_deref().or(Some(reference_text).filter(|t| !t.is_empty())),
-        "signed_in_at": at,
-    })
 }

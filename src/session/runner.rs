@@ -151,7 +151,7 @@ pub async fn run<B: Backend>(
     on_update(Update::Waiting(Waiting {
         reference_text: if is_qr { String::new() } else { reference_text },
         code: if is_qr { String::new() } else { code },
-        deadline: sched.deadline(),
+        left: sched.deadline().saturating_duration_since(Instant::now()),
         expires_in,
         authentication_uri,
     }));
@@ -281,6 +281,11 @@ fn start_failure(e: CibaError) -> Outcome {
     tracing::warn!(error = %e, "could not start the CIBA request");
     match &e {
         CibaError::Oauth { code, .. } if code == "unknown_user_id" => Outcome::UnknownUser,
+        CibaError::RateLimited {
+            retry_after_secs, ..
+        } => Outcome::RateLimited {
+            wait_secs: *retry_after_secs,
+        },
         CibaError::Transport { .. } => Outcome::NoConnection {
             detail: e.to_string(),
         },

@@ -1,5 +1,5 @@
 //! The wait rules of the poll loop, as pure data: every decision takes `now` from the
-//! caller, so tests drive it with any clock (DESIGN §1, CIBA Core §7.3 and §11).
+//! caller, so tests drive it with any clock (CIBA Core §7.3 and §11).
 
 use std::time::Duration;
 

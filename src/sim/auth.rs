@@ -1,5 +1,5 @@
 //! Form bodies and client authentication (client_secret_post, client_secret_basic, and the
-//! HS256 client assertion that flex-app-ciba.md describes).
+//! HS256 client assertion that the broker docs' "Ciba integration" describes).
 
 use std::collections::HashMap;
 

@@ -1,5 +1,5 @@
 //! Broker error responses: `{"error": "...", "error_description": "..."}`, HTTP 400 (401 for
-//! `invalid_client` and `invalid_token`), as in flex-app-ciba.md's poll table.
+//! `invalid_client` and `invalid_token`), as in the poll table of the broker docs' "Ciba integration".
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ impl BrokerError {
             description,
         }
     }
-    /// `mitid_flex_app.mitid_error_{status}` from flex-app-ciba.md's poll table.
+    /// `mitid_flex_app.mitid_error_{status}` from the broker's poll table ("Ciba integration").
     pub fn mitid(status_code: &str) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,

@@ -1,7 +1,7 @@
 //! `login_hint_token` parsing and validation, as the broker's field table describes it.
 //!
 //! The broker's own examples are not all well-formed: the Postman collection and the base64
-//! example in flex-app-ciba.md carry a legacy nested form whose inner quotes are not escaped,
+//! example in the broker docs' "Ciba integration" carry a legacy nested form whose inner quotes are not escaped,
 //! `{"idp":"mitid","idp_params":"{"uuid":"…", "referenceTextBody":"…", "ip":"1.1.1.1"}"}`.
 //! Because those examples must run unchanged, the parser accepts that text as well as the
 //! well-formed escaped nested form, the flat form, and base64 of any of them.

@@ -11,7 +11,7 @@ use super::SimError;
 /// The identities file shipped with the simulator.
 pub const DEFAULT_IDENTITIES_TOML: &str = include_str!("../../assets/sim/identities.toml");
 
-/// The broker's public PP demo client from the reference documentation (flex-app-ciba.md).
+/// The broker's public PP demo client from the reference documentation ("Ciba integration").
 /// The secret is published there on purpose; it is not a secret of this project.
 pub const PP_DEMO_CLIENT_ID: &str = "62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9";
 /// Secret of [`PP_DEMO_CLIENT_ID`], as published in the reference documentation.

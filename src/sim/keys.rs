@@ -3,8 +3,7 @@
 //! JWTs are signed here directly with aws-lc-rs because jsonwebtoken's RSA `EncodingKey`
 //! wants PKCS#1 DER while aws-lc-rs generates and exports PKCS#8.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -118,9 +117,10 @@ impl SigningKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(io_err(&path, "reading", source)),
         }
-        create_private_dir(dir)?;
+        crate::fsutil::create_private_dir(dir).map_err(|e| io_err(dir, "creating", e))?;
         let key = Self::generate()?;
-        write_private_file(&path, &key.pkcs8()?)?;
+        crate::fsutil::write_private_atomically(&path, &key.pkcs8()?)
+            .map_err(|e| io_err(&path, "writing", e))?;
         tracing::info!(kid = %key.kid, path = %path.display(), "created simulator signing key");
         Ok(key)
     }
@@ -131,32 +131,6 @@ fn io_err(path: &Path, what: &str, source: std::io::Error) -> SimError {
         what: format!("{what} {}", path.display()),
         source,
     }
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), SimError> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| io_err(dir, "creating", e))
-}
-
-/// Written to a temporary name first so that a crash never leaves half a key behind.
-fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let tmp: PathBuf = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| io_err(&tmp, "creating", e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_err(&tmp, "writing", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, "renaming to", e))
 }
 
 pub(crate) fn hex_upper(bytes: &[u8]) -> String {

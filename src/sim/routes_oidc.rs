@@ -307,7 +307,7 @@ async fn token(State(shared): Sh, headers: HeaderMap, body: Bytes) -> Res {
     }
 }
 
-/// flex-app-ciba.md's cancel call carries no client authentication, so none is asked for.
+/// The broker's cancel call ("Ciba integration") carries no client authentication, so none is asked for.
 async fn cancel(State(shared): Sh, Path(id): Path<String>) -> Res {
     if let Some(r) = transport_fault(&shared, Endpoint::Cancel, Some(&id)).await {
         return Ok(r);

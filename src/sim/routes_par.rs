@@ -1,4 +1,4 @@
-//! The CIBA + PAR ("QR") flow of ciba-par-oidc-integration.md: `init-auth` turns a pending
+//! The CIBA + PAR ("QR") flow (broker docs, "CIBA PAR OIDC integration"): `init-auth` turns a pending
 //! `broker_oidc` request into an authentication URI, and `/connect/authorize` is the page the
 //! person's phone browser opens from the QR code.
 
@@ -195,7 +195,7 @@ async fn authorize(
         r#"<input type="hidden" name="request_uri" value="{}">"#,
         escape(request_uri)
     );
-    // ciba-par-oidc-integration.md "Sessions": an existing session goes straight to the
+    // Broker docs, "CIBA PAR OIDC integration", "Sessions": an existing session goes straight to the
     // confirmation step, unless the request said prompt=login.
     let session_identity = session_user
         .filter(|_| !prompt_login)

@@ -12,7 +12,7 @@ use super::keys::random_hex;
 
 /// CIBA Core §11: each `slow_down` raises the required interval by five seconds.
 pub(crate) const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
-/// Lifetime of a PAR `request_uri` (ciba-par-oidc-integration.md: `expires_in: 600`).
+/// Lifetime of a PAR `request_uri` (broker docs, "CIBA PAR OIDC integration": `expires_in: 600`).
 pub(crate) const REQUEST_URI_LIFETIME: Duration = Duration::from_secs(600);
 
 pub use super::info::{HintKind, RequestInfo, RequestStatus};
@@ -89,11 +89,7 @@ pub(crate) enum DecisionError {
     NotBrokerOidc,
 }
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub(crate) use crate::fsutil::unix_now;
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -304,7 +300,7 @@ impl Requests {
                     "the result of this request was already delivered",
                 );
             }
-            // flex-app-ciba.md's poll table: invalid_grant is "Invalid request id or flow no
+            // The broker's poll table ("Ciba integration"): invalid_grant is "Invalid request id or flow no
             // longer valid"; a cancelled flow is no longer valid, so it answers invalid_grant.
             RequestStatus::Cancelled => {
                 return PollOutcome::InvalidGrant("the request was cancelled");

@@ -1,4 +1,4 @@
-//! ID and access tokens shaped like the broker's example in flex-app-ciba.md, and the key ring
+//! ID and access tokens shaped like the broker's example (broker docs, "Ciba integration"), and the key ring
 //! that signs them.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use super::identities::{Identity, subject_for};
 use super::keys::{SigningKey, random_hex};
 use super::state::{Grant, unix_now};
 
-/// issued-claims-tokens.md: "Default expiry for ID tokens is 5 minutes."
+/// Broker docs, "Issued claims and tokens": "Default expiry for ID tokens is 5 minutes."
 pub const ID_TOKEN_LIFETIME_SECS: u64 = 300;
 /// The Flex token response example says `expires_in: 3600`.
 pub const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;

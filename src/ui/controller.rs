@@ -1,154 +1,43 @@
-//! The UI's one controller: owns focus, the identifier field and the journey between screens,
-//! and pushes state into the per-screen Slint adapters. It knows nothing of HTTP or tokio:
-//! sign-ins, the viewer store and exiting go through [`Host`], so tests drive it with
-//! synthetic [`Update`]s and a manual clock.
+//! The UI's controller: holds the [`Journey`], hands each key to the screen that is up, carries
+//! out the [`Transition`] it returns, and applies [`UiEvent`]s from the IO threads. It knows
+//! nothing of HTTP or tokio: sign-ins, the viewer store and exiting go through [`Host`], so
+//! tests drive it with synthetic events and a manual clock.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
 
 use slint::{ComponentHandle, Timer};
 
-use crate::ciba::Profile;
-use crate::config::{BackOnStart, IdentifierKind};
-use crate::session::{Update, Who};
-use crate::viewers::{Viewer, ViewerKey};
+use crate::lang::Lang;
+use crate::viewers::Viewer;
 
 use super::clock::Clock;
+use super::events::UiEvent;
 use super::focus::{Grid, Item};
-use super::generated::{App, AppWindow, IdError, Nav, OutcomeKind, Screen};
+use super::generated::{App, AppWindow, Nav, Screen};
+use super::host::Host;
 use super::input::Dir;
-use super::keyboard::{self, Field};
-
-/// Display language. English is the `.slint` source; Danish is the bundled translation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    Da,
-    En,
-}
-
-impl Lang {
-    /// Config `language` first, then `LANG`; Danish unless one of them asks for English.
-    pub fn pick(config: Option<&str>, env_lang: Option<&str>) -> Lang {
-        match config.or(env_lang).map(str::to_ascii_lowercase) {
-            Some(l) if l.starts_with("en") => Lang::En,
-            _ => Lang::Da,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Da => "da",
-            Lang::En => "en",
-        }
-    }
-}
-
-/// What the controller needs to know about the installation.
-#[derive(Clone, Debug)]
-pub struct Setup {
-    pub kind: IdentifierKind,
-    pub back_on_start: BackOnStart,
-    pub idle_signout: Duration,
-    pub qr_enabled: bool,
-    /// Whether "Husk mig på dette TV" is offered (a store exists and `remember_max > 0`).
-    pub remember: bool,
-    /// Signaturgruppen: a remembered uuid can start a Flex request.
-    pub flex_capable: bool,
-    pub service_name: String,
-    pub language: Lang,
-    /// Embedded simulator: the simulated phone's URL.
-    pub simulator_phone_url: Option<String>,
-}
-
-/// A change to the viewer store, carried out by the host off the UI thread.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ViewerOp {
-    Remember { name: String, key: ViewerKey },
-    Touch(ViewerKey),
-    Forget(ViewerKey),
-    ForgetAll,
-}
-
-/// Delivers a running session's updates; called from any thread.
-pub type UpdateSink = Box<dyn FnMut(Update) + Send>;
-
-/// Everything with side effects outside the window.
-pub trait Host {
-    /// Starts a sign-in. Its updates must reach [`Controller::apply_from`] on the UI thread
-    /// through `sink` (see [`Controller::sink`]).
-    fn start(&self, who: Who, sink: UpdateSink) -> Box<dyn Running>;
-    /// A viewer signed in: hand the identity to the operator's middleware.
-    fn signed_in(&self, profile: &Profile, reference_text: &str);
-    /// Change the viewer store; the host answers with [`Controller::set_viewers`].
-    fn viewers(&self, op: ViewerOp);
-    /// Back on Start: leave the app.
-    fn exit(&self);
-}
-
-pub trait Running {
-    /// Idempotent: the session tells the OP once.
-    fn cancel(&self);
-}
-
-/// Where Back from a pending request returns to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Origin {
-    Start,
-    Identify,
-}
-
-pub(super) struct Journey {
-    pub who: Who,
-    pub origin: Origin,
-    /// Set when the request came from a remembered viewer's tile.
-    pub tile: Option<ViewerKey>,
-}
-
-pub(super) struct SignedIn {
-    pub profile: Profile,
-    pub key: Option<ViewerKey>,
-    pub remembered: bool,
-    pub details: bool,
-}
-
-pub(super) struct OutcomeView {
-    pub kind: OutcomeKind,
-    pub detail: String,
-    pub details: bool,
-    pub can_retry: bool,
-    pub can_edit: bool,
-}
-
-pub(super) struct State {
-    pub screen: Screen,
-    pub focus: Item,
-    pub lang: Lang,
-    pub field: Field,
-    pub shift: bool,
-    pub id_error: IdError,
-    pub generation: u64,
-    pub running: Option<Box<dyn Running>>,
-    pub journey: Option<Journey>,
-    /// Deadline on the injected clock, and the request's whole lifetime.
-    pub wait: Option<(Instant, Duration)>,
-    pub reference_text: String,
-    pub signed_in: Option<SignedIn>,
-    pub outcome: Option<OutcomeView>,
-    pub viewers: Vec<Viewer>,
-    pub held: Option<(Dir, u32)>,
-}
+use super::journey::{Ctx, Journey, ScreenKey, Setup, Transition};
+use super::keys::{self, Press, Repeat};
+use super::screens::{identify, outcome, qr, signed_in, start, waiting};
 
 pub struct Controller {
     pub(super) app: AppWindow,
     pub(super) host: Rc<dyn Host>,
     pub(super) clock: Rc<dyn Clock>,
     pub(super) setup: Setup,
-    pub(super) state: RefCell<State>,
+    pub(super) journey: RefCell<Journey>,
+    pub(super) viewers: RefCell<Vec<Viewer>>,
+    pub(super) focus: Cell<Item>,
+    pub(super) lang: Cell<Lang>,
+    /// Bumped by every request and every cancel: updates of older requests are dropped.
+    pub(super) generation: Cell<u64>,
+    pub(super) events: mpsc::Receiver<UiEvent>,
     pub(super) me: Weak<Controller>,
+    pub(super) repeat: Repeat,
     pub(super) countdown: Timer,
     pub(super) idle: Timer,
-    pub(super) repeat: Timer,
 }
 
 impl Controller {
@@ -157,42 +46,29 @@ impl Controller {
         setup: Setup,
         host: Rc<dyn Host>,
         clock: Rc<dyn Clock>,
+        events: mpsc::Receiver<UiEvent>,
     ) -> Rc<Controller> {
         let ctl = Rc::new_cyclic(|me| Controller {
             app: app.clone_strong(),
             host,
             clock,
-            state: RefCell::new(State {
-                screen: Screen::Start,
-                focus: Item::SignIn,
-                lang: setup.language,
-                field: Field::default(),
-                shift: false,
-                id_error: IdError::None,
-                generation: 0,
-                running: None,
-                journey: None,
-                wait: None,
-                reference_text: String::new(),
-                signed_in: None,
-                outcome: None,
-                viewers: Vec::new(),
-                held: None,
-            }),
+            journey: RefCell::new(Journey::Start),
+            viewers: RefCell::new(Vec::new()),
+            focus: Cell::new(Item::SignIn),
+            lang: Cell::new(setup.language),
+            generation: Cell::new(0),
             setup,
+            events,
             me: me.clone(),
+            repeat: Repeat::default(),
             countdown: Timer::default(),
             idle: Timer::default(),
-            repeat: Timer::default(),
         });
         ctl.wire();
-        let g = app.global::<App>();
-        g.set_service_name(ctl.setup.service_name.as_str().into());
-        if let Some(url) = ctl.setup.simulator_phone_url.clone() {
-            ctl.set_simulator(&url);
-        }
+        app.global::<App>()
+            .set_service_name(ctl.setup.service_name.as_str().into());
         ctl.set_language(ctl.setup.language);
-        ctl.show(Screen::Start);
+        ctl.show(Journey::Start, None);
         ctl
     }
 
@@ -208,132 +84,223 @@ impl Controller {
         nav.on_activate(move |target, row, col| {
             if let (Some(c), Some(item)) = (me.upgrade(), Item::from_slint(target, row, col)) {
                 c.set_focus(item);
-                c.activate(item);
+                c.key(ScreenKey::Activate(item));
+            }
+        });
+        let me = self.me.clone();
+        nav.on_events_pending(move || {
+            if let Some(c) = me.upgrade() {
+                c.drain_events();
             }
         });
     }
 
     pub fn screen(&self) -> Screen {
-        self.state.borrow().screen
+        self.journey.borrow().screen()
     }
 
     pub fn focused(&self) -> Item {
-        self.state.borrow().focus
+        self.focus.get()
     }
 
-    /// What the identifier field holds (CPR without its display dash).
+    /// What the identifier field holds (CPR without its display dash); empty off Identify.
     pub fn typed(&self) -> String {
-        self.state.borrow().field.raw().to_string()
+        match &*self.journey.borrow() {
+            Journey::Identify(st) => st.field.raw().to_string(),
+            _ => String::new(),
+        }
     }
 
     pub fn language(&self) -> Lang {
-        self.state.borrow().lang
+        self.lang.get()
+    }
+
+    /// The generation of the request now running (or last run).
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
+    pub(super) fn ctx<'a>(&'a self, viewers: &'a [Viewer]) -> Ctx<'a> {
+        Ctx {
+            setup: &self.setup,
+            viewers,
+        }
     }
 
     /// The focusable items of the screen being shown.
     pub fn grid(&self) -> Grid {
-        let st = self.state.borrow();
-        match st.screen {
-            Screen::Start => {
-                let n = st.viewers.len();
-                let mut buttons = vec![Item::SignIn];
-                if self.setup.qr_enabled {
-                    buttons.push(Item::Qr);
-                }
-                let mut forget: Vec<Item> = (0..n).map(Item::Forget).collect();
-                if n > 0 {
-                    forget.push(Item::ForgetAll);
-                }
-                Grid::simple(vec![
-                    vec![Item::Language],
-                    buttons,
-                    (0..n).map(Item::Tile).collect(),
-                    forget,
-                ])
-            }
-            Screen::Identify => keyboard::grid(self.setup.kind),
-            Screen::Waiting | Screen::Qr => Grid::simple(vec![vec![Item::Cancel]]),
-            Screen::SignedIn => {
-                let mut row = vec![Item::Details];
-                if st.signed_in.as_ref().is_some_and(|s| s.key.is_some()) && self.setup.remember {
-                    row.push(Item::Remember);
-                }
-                row.push(Item::SignOut);
-                Grid::simple(vec![row])
-            }
-            Screen::Outcome => {
-                let mut row = Vec::new();
-                if let Some(o) = &st.outcome {
-                    if o.can_retry {
-                        row.push(Item::Retry);
-                    }
-                    if o.can_edit {
-                        row.push(Item::Edit);
-                    }
-                    row.push(Item::Home);
-                    if !o.detail.is_empty() {
-                        row.push(Item::Details);
-                    }
-                }
-                Grid::simple(vec![row])
-            }
+        let viewers = self.viewers.borrow();
+        let ctx = self.ctx(&viewers);
+        match &*self.journey.borrow() {
+            Journey::Start => start::grid(&ctx),
+            Journey::Identify(_) => identify::grid(&ctx),
+            Journey::Waiting(_) => waiting::grid(),
+            Journey::SignedIn(s) => signed_in::grid(s, &ctx),
+            Journey::Outcome(o) => outcome::grid(o),
         }
     }
 
-    /// Where focus lands when a screen opens.
-    fn default_focus(&self, screen: Screen) -> Item {
-        match screen {
-            Screen::Start => Item::SignIn,
-            Screen::Waiting | Screen::Qr => Item::Cancel,
-            Screen::SignedIn => Item::Details,
-            _ => self.grid().first().unwrap_or(Item::SignIn),
+    // ---- keys --------------------------------------------------------------------------
+
+    pub fn key_pressed(&self, text: &str, repeat: bool) -> bool {
+        if self.screen() == Screen::SignedIn {
+            self.idle.restart();
+        }
+        let takes_text = self.screen() == Screen::Identify;
+        match keys::press(text, repeat, takes_text) {
+            Press::Unused => false,
+            Press::Swallowed => true,
+            Press::Move(dir) => {
+                self.move_focus(dir);
+                let me = self.me.clone();
+                self.repeat.hold(dir, move || {
+                    if let Some(c) = me.upgrade() {
+                        c.repeat.tick(|d| c.move_focus(d));
+                    }
+                });
+                true
+            }
+            Press::Activate => self.key(ScreenKey::Activate(self.focused())),
+            Press::Screen(key) => self.key(key),
         }
     }
 
-    pub(super) fn show(&self, screen: Screen) {
+    pub fn key_released(&self, text: &str) -> bool {
+        match keys::press(text, false, false) {
+            Press::Move(dir) => {
+                self.repeat.release(dir);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn move_focus(&self, dir: Dir) -> bool {
+        let from = self.focused();
+        let to = self.grid().step(from, dir);
+        self.set_focus(to);
+        to != from
+    }
+
+    /// Hands `key` to the screen that is up and carries out what it asks; whether it was used.
+    pub fn key(&self, key: ScreenKey) -> bool {
+        let t = {
+            let viewers = self.viewers.borrow();
+            let ctx = self.ctx(&viewers);
+            match &mut *self.journey.borrow_mut() {
+                Journey::Start => start::on_key(&ctx, key),
+                Journey::Identify(st) => identify::on_key(st, &ctx, key),
+                Journey::Waiting(_) => waiting::on_key(key),
+                Journey::SignedIn(s) => signed_in::on_key(s, key),
+                Journey::Outcome(o) => outcome::on_key(o, key),
+            }
+        };
+        if matches!(t, Transition::Unused) {
+            return false;
+        }
+        self.transition(t);
+        true
+    }
+
+    pub(super) fn transition(&self, t: Transition) {
+        match t {
+            Transition::Unused | Transition::Stay => {}
+            Transition::Redraw => self.push_screen(),
+            Transition::Focus(item) => {
+                self.push_screen();
+                self.set_focus(item);
+            }
+            Transition::To(j) => self.show(j, None),
+            Transition::ToFocused(j, item) => self.show(j, Some(item)),
+            Transition::SignIn(request) => self.sign_in(request),
+            Transition::Cancel => self.cancel(),
+            Transition::Viewers(op) => {
+                self.host.viewers(op);
+                self.push_screen();
+            }
+            Transition::ToggleLanguage => self.set_language(match self.language() {
+                Lang::Da => Lang::En,
+                Lang::En => Lang::Da,
+            }),
+            Transition::Exit => self.host.exit(),
+        }
+    }
+
+    // ---- screens -----------------------------------------------------------------------
+
+    pub(super) fn show(&self, journey: Journey, focus: Option<Item>) {
+        let leaving = self.journey.replace(journey);
+        if matches!(leaving, Journey::SignedIn(_)) {
+            signed_in::clear(&self.app);
+        }
+        let screen = self.screen();
         // One line per screen change: operators read the journey in journald, and the Xvfb
         // end-to-end test asserts on it.
         tracing::info!(screen = ?screen, "screen");
         self.repeat.stop();
-        {
-            let mut st = self.state.borrow_mut();
-            st.screen = screen;
-            st.held = None;
-        }
-        if screen != Screen::SignedIn {
-            self.idle.stop();
+        self.push_screen_new();
+        let focus = focus.or(match screen {
+            Screen::Start => Some(Item::SignIn),
+            Screen::Waiting | Screen::Qr => Some(Item::Cancel),
+            Screen::SignedIn => Some(Item::Details),
+            _ => None,
+        });
+        self.focus.set(
+            focus
+                .or_else(|| self.grid().first())
+                .unwrap_or(Item::SignIn),
+        );
+        self.app.global::<App>().set_screen(screen);
+        self.push_focus();
+        self.sync_timers();
+    }
+
+    fn push_screen_new(&self) {
+        if let Journey::Identify(st) = &*self.journey.borrow() {
+            identify::push(&self.app, st, self.setup.kind, true);
+            return;
         }
         self.push_screen();
-        let focus = self.default_focus(screen);
-        self.state.borrow_mut().focus = focus;
-        self.app.global::<App>().set_screen(screen);
+    }
+
+    pub(super) fn push_screen(&self) {
+        let viewers = self.viewers.borrow();
+        let ctx = self.ctx(&viewers);
+        let now = self.clock.now();
+        match &*self.journey.borrow() {
+            Journey::Start => start::push(&self.app, &ctx),
+            Journey::Identify(st) => identify::push(&self.app, st, self.setup.kind, false),
+            Journey::Waiting(p) if p.is_qr() => qr::push(&self.app, p, now),
+            Journey::Waiting(p) => waiting::push(&self.app, p, now),
+            Journey::SignedIn(s) => signed_in::push(&self.app, s, &ctx),
+            Journey::Outcome(o) => outcome::push(&self.app, o),
+        }
+        drop(viewers);
         self.push_focus();
     }
 
-    pub(super) fn set_focus(&self, item: Item) {
-        self.state.borrow_mut().focus = item;
+    pub fn set_focus(&self, item: Item) {
+        self.focus.set(item);
         self.push_focus();
     }
 
     /// Keeps focus on an item that exists, e.g. after a tile was forgotten.
-    pub(super) fn push_focus(&self) {
+    fn push_focus(&self) {
         let grid = self.grid();
-        let focus = {
-            let mut st = self.state.borrow_mut();
-            if !grid.contains(st.focus) {
-                // Stay in the same row, one to the left, when the item went away.
-                st.focus = match st.focus {
-                    Item::Tile(i) if i > 0 && grid.contains(Item::Tile(i - 1)) => Item::Tile(i - 1),
-                    Item::Forget(i) if i > 0 && grid.contains(Item::Forget(i - 1)) => {
-                        Item::Forget(i - 1)
-                    }
-                    Item::Tile(_) | Item::Forget(_) | Item::ForgetAll => Item::SignIn,
-                    Item::Remember => Item::SignOut,
-                    _ => grid.first().unwrap_or(st.focus),
-                };
-            }
-            st.focus
-        };
+        let mut focus = self.focus.get();
+        if !grid.contains(focus) {
+            // Stay in the same row, one to the left, when the item went away.
+            focus = match focus {
+                Item::Tile(i) if i > 0 && grid.contains(Item::Tile(i - 1)) => Item::Tile(i - 1),
+                Item::Forget(i) if i > 0 && grid.contains(Item::Forget(i - 1)) => {
+                    Item::Forget(i - 1)
+                }
+                Item::Tile(_) | Item::Forget(_) | Item::ForgetAll => Item::SignIn,
+                Item::Remember => Item::SignOut,
+                _ => grid.first().unwrap_or(focus),
+            };
+            self.focus.set(focus);
+        }
         let (target, row, col) = focus.to_slint();
         let nav = self.app.global::<Nav>();
         nav.set_target(target);
@@ -342,19 +309,8 @@ impl Controller {
         self.app.invoke_refocus();
     }
 
-    /// Shows the embedded simulator's phone page address (and a small QR of it).
-    pub fn set_simulator(&self, phone_url: &str) {
-        let g = self.app.global::<App>();
-        g.set_simulator(true);
-        g.set_phone_url(phone_url.into());
-        match crate::qr::to_image(phone_url, 4) {
-            Ok(img) => g.set_phone_qr(img),
-            Err(e) => tracing::warn!(error = %e, "no QR for the simulator's phone page"),
-        }
-    }
-
     pub fn set_language(&self, lang: Lang) {
-        self.state.borrow_mut().lang = lang;
+        self.lang.set(lang);
         let code = match lang {
             Lang::Da => "da",
             Lang::En => "",
@@ -365,48 +321,14 @@ impl Controller {
         self.app.global::<App>().set_language(lang.code().into());
     }
 
-    pub(super) fn activate(&self, item: Item) {
-        match item {
-            Item::Language => {
-                let next = match self.language() {
-                    Lang::Da => Lang::En,
-                    Lang::En => Lang::Da,
-                };
-                self.set_language(next);
-            }
-            Item::SignIn => self.open_identify(true),
-            Item::Qr => self.start(Who::Qr, Origin::Start, None),
-            Item::Tile(i) => self.start_tile(i),
-            Item::Forget(i) => {
-                let key = self.state.borrow().viewers.get(i).map(|v| v.key.clone());
-                if let Some(key) = key {
-                    self.host.viewers(ViewerOp::Forget(key));
-                }
-            }
-            Item::ForgetAll => self.host.viewers(ViewerOp::ForgetAll),
-            Item::Key(r, c) => self.press_key(r, c),
-            Item::Cancel => self.cancel(),
-            Item::Details => self.toggle_details(),
-            Item::Remember => self.toggle_remember(),
-            Item::SignOut => self.sign_out(),
-            Item::Retry => self.retry(),
-            Item::Edit => self.open_identify(false),
-            Item::Home => self.show(Screen::Start),
-        }
-    }
-
-    pub(super) fn back(&self) {
-        match self.screen() {
-            Screen::Start => {
-                if self.setup.back_on_start == BackOnStart::Exit {
-                    self.host.exit();
-                }
-            }
-            Screen::Identify => self.show(Screen::Start),
-            Screen::Waiting | Screen::Qr => self.cancel(),
-            Screen::SignedIn | Screen::Outcome if self.details_shown() => self.toggle_details(),
-            Screen::SignedIn => self.sign_out(),
-            Screen::Outcome => self.show(Screen::Start),
+    /// Shows the embedded simulator's phone page address (and a small QR of it).
+    pub(super) fn set_simulator(&self, phone_url: &str) {
+        let g = self.app.global::<App>();
+        g.set_simulator(true);
+        g.set_phone_url(phone_url.into());
+        match crate::qr::to_image(phone_url, 4) {
+            Ok(img) => g.set_phone_qr(img),
+            Err(e) => tracing::warn!(error = %e, "no QR for the simulator's phone page"),
         }
     }
 }

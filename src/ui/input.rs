@@ -1,6 +1,6 @@
 //! What a key event means to the TV app, whatever backend delivered it.
 //!
-//! Measured on this project (SLINT-NOTES): winit and xdotool deliver Return/KP_Enter as
+//! Measured on this project (docs/ARCHITECTURE.md): winit and xdotool deliver Return/KP_Enter as
 //! `"\n"`, Escape as `"\u{1b}"`, BackSpace as `"\u{8}"`, arrows as Slint's private-use key
 //! codes and digits as themselves. XF86Back/Select/OK arrive as nothing on winit; on linuxkms
 //! the packaging's XKB option maps BACK to Escape and OK/SELECT to Return, and every other

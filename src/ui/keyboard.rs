@@ -23,21 +23,24 @@ const fn c(ch: char) -> KeyDef {
     (Cap::Char(ch), 2)
 }
 
+/// The top row of the letters and the hex layouts: digits, then delete.
+const DIGITS: &[KeyDef] = &[
+    c('1'),
+    c('2'),
+    c('3'),
+    c('4'),
+    c('5'),
+    c('6'),
+    c('7'),
+    c('8'),
+    c('9'),
+    c('0'),
+    (Cap::Delete, 4),
+];
+
 /// Letters: QWERTY with æ ø å where a Danish keyboard has them; every row is 24 units.
 const LETTERS: &[&[KeyDef]] = &[
-    &[
-        c('1'),
-        c('2'),
-        c('3'),
-        c('4'),
-        c('5'),
-        c('6'),
-        c('7'),
-        c('8'),
-        c('9'),
-        c('0'),
-        (Cap::Delete, 4),
-    ],
+    DIGITS,
     &[
         c('q'),
         c('w'),
@@ -83,19 +86,7 @@ const LETTERS: &[&[KeyDef]] = &[
 
 /// Hexadecimal for a MitID uuid.
 const HEX: &[&[KeyDef]] = &[
-    &[
-        c('1'),
-        c('2'),
-        c('3'),
-        c('4'),
-        c('5'),
-        c('6'),
-        c('7'),
-        c('8'),
-        c('9'),
-        c('0'),
-        (Cap::Delete, 4),
-    ],
+    DIGITS,
     &[
         c('a'),
         c('b'),

@@ -1,39 +1,54 @@
-//! The TV app's user interface: Slint screens (`ui/*.slint`) driven by a Rust controller.
+//! The TV app's user interface: Slint screens (`ui/*.slint`) driven from Rust.
 //!
-//! - [`run`] opens the window and runs the whole journey against the configured broker, or
-//!   the embedded simulator when none is configured. It builds its own multi-thread tokio
-//!   runtime (two workers) for HTTP, the simulator and the viewer store; the Slint event loop
-//!   runs on the calling (main) thread, which never blocks on IO.
+//! - [`journey::Journey`] is the whole UI state, one variant per screen; `screens/<name>.rs`
+//!   sits beside `ui/screens/<name>.slint` and says what that screen shows and what a key
+//!   means there.
+//! - [`Controller`] hands keys to the screen that is up and carries out the
+//!   [`journey::Transition`] it returns. Results of IO come back only as [`UiEvent`]s on one
+//!   channel ([`events`]), drained on the UI thread.
+//! - [`Host`] is everything with side effects outside the window; the production host lives in
+//!   `crate::wiring`, so nothing here touches tokio or the network.
 //! - [`render`] draws one screen with sample data to a PNG without any display.
 //!
 //! Focus is explicit ([`focus`]): Slint has no arrow navigation, so one `FocusScope` takes
-//! every key and the [`Controller`] decides. Viewer-facing text lives in the `.slint` files
+//! every key and the controller decides. Viewer-facing text lives in the `.slint` files
 //! (English source, Danish bundled from `ui/translations/da`), Danish by default.
 
 mod clock;
 mod controller;
-mod flow;
+pub mod events;
 pub mod focus;
 mod host;
 mod input;
+pub mod journey;
+mod key_redraw;
 mod keyboard;
 mod keys;
-mod present;
+pub mod multitap;
+pub mod present;
 mod render;
+mod requests;
 mod run;
 mod sample;
-mod view;
+pub mod scale;
+mod screens;
 
-/// The compiled `ui/app.slint`: `AppWindow` and its global adapters.
+/// The compiled `ui/app.slint`: `AppWindow` and its global adapters. Slint's generated code
+/// unwraps its own invariants; the lints hold for ours.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub mod generated {
     slint::include_modules!();
 }
 
+pub use crate::lang::Lang;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use controller::{Controller, Host, Lang, Running, Setup, UpdateSink, ViewerOp};
+pub use controller::Controller;
+pub use events::{EventSender, UiEvent};
 pub use focus::Item;
+pub use host::{Host, Running, ViewerOp};
+pub use journey::{ScreenKey, Setup};
 pub use render::{RenderArgs, render};
-pub use run::{RunOptions, run};
+pub use run::{Window, fonts_present};
 pub use sample::SAMPLE_AUTHENTICATION_URI;
 
 /// Screens `render` knows, in journey order.
@@ -67,8 +82,6 @@ pub enum UiError {
     },
     #[error("tokio runtime: {0}")]
     Runtime(std::io::Error),
-    #[error("{0}")]
-    Broker(String),
     #[error(
         "no usable font: fontconfig finds no font at all; install fontconfig and one font package (e.g. fonts-dejavu-core)"
     )]

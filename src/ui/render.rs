@@ -10,9 +10,10 @@ use slint::platform::{Platform, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize, PlatformError, Rgb8Pixel};
 
 use super::clock::ManualClock;
-use super::controller::{Controller, Lang};
+use super::controller::Controller;
+use super::events;
 use super::generated::AppWindow;
-use super::{SCREENS, UiError, sample};
+use super::{Lang, SCREENS, UiError, sample};
 
 #[derive(Clone, Debug)]
 pub struct RenderArgs {
@@ -24,10 +25,6 @@ pub struct RenderArgs {
     pub width: u32,
     pub height: u32,
 }
-
-/// The layout is designed at 1920×1080; other sizes scale it uniformly.
-const DESIGN_WIDTH: f32 = 1920.0;
-const DESIGN_HEIGHT: f32 = 1080.0;
 
 struct Headless(Rc<MinimalSoftwareWindow>);
 
@@ -83,15 +80,18 @@ pub fn render(args: RenderArgs) -> Result<(), UiError> {
 pub fn draw(screen: &str, lang: Lang, width: u32, height: u32) -> Result<Vec<Rgb8Pixel>, UiError> {
     let window = headless_window()?;
     window.set_size(PhysicalSize::new(width, height));
-    let scale_factor = (width as f32 / DESIGN_WIDTH).min(height as f32 / DESIGN_HEIGHT);
+    // The layout is designed at 1920×1080; other sizes scale it uniformly, as the live app does.
+    let scale_factor = super::scale::factor(PhysicalSize::new(width, height)).unwrap_or(1.0);
     window.dispatch_event(WindowEvent::ScaleFactorChanged { scale_factor });
 
     let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
+    let (_, receiver) = events::channel(&app);
     let ctl = Controller::new(
         &app,
         sample::setup(lang),
         Rc::new(sample::SampleHost),
         Rc::new(ManualClock::new()),
+        receiver,
     );
     sample::drive(&ctl, screen);
     app.show().map_err(|e| UiError::Platform(e.to_string()))?;

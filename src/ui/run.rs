@@ -1,96 +1,118 @@
-//! `mitid-flex-tv` without a subcommand: the TV app's window and event loop.
+//! The TV app's window and event loop. The caller (`crate::wiring`) brings the [`Host`]; the
+//! window is up before anything that can wait is started.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use slint::ComponentHandle;
 
-use crate::config::{Settings, UiConfig};
-use crate::viewers::ViewerStore;
-
 use super::UiError;
 use super::clock::SystemClock;
-use super::controller::{Controller, Lang, Setup};
+use super::controller::Controller;
+use super::events::{self, EventSender, UiEvent};
 use super::generated::AppWindow;
-use super::host::TokioHost;
+use super::host::Host;
+use super::journey::Setup;
 
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    pub fullscreen: bool,
-    /// Embedded simulator only: approve every request after this many seconds.
-    pub sim_approve_after: Option<u64>,
+/// The window before its event loop runs.
+pub struct Window {
+    app: AppWindow,
+    events: EventSender,
+    receiver: mpsc::Receiver<UiEvent>,
 }
 
-/// Opens the app and returns when the viewer leaves it (Back on Start) or the window closes.
-/// A pending request is cancelled at the OP before this returns.
-pub fn run(settings: Settings, opts: RunOptions) -> Result<(), UiError> {
-    if !fonts_present() {
-        return Err(UiError::NoFonts);
+impl Window {
+    pub fn open(fullscreen: bool) -> Result<Window, UiError> {
+        if !fonts_present() {
+            return Err(UiError::NoFonts);
+        }
+        let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
+        super::scale::install(&app);
+        if fullscreen {
+            app.window().set_fullscreen(true);
+        }
+        let (events, receiver) = events::channel(&app);
+        Ok(Window {
+            app,
+            events,
+            receiver,
+        })
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("mitid-io")
-        .enable_all()
-        .build()
-        .map_err(UiError::Runtime)?;
 
-    let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
-    if opts.fullscreen {
-        app.window().set_fullscreen(true);
+    /// Where IO tasks send their results.
+    pub fn events(&self) -> EventSender {
+        self.events.clone()
     }
-    let (store, problem) = open_store(&settings.ui);
-    let setup = Setup {
-        kind: settings.kind,
-        back_on_start: settings.ui.back_on_start,
-        idle_signout: std::time::Duration::from_secs(settings.ui.idle_signout_secs.max(30)),
-        qr_enabled: settings.ui.qr && settings.dialect() == crate::ciba::Dialect::Signaturgruppen,
-        remember: store.is_some() && settings.ui.remember_max > 0,
-        flex_capable: settings.dialect() == crate::ciba::Dialect::Signaturgruppen,
-        service_name: settings.service_name.clone(),
-        language: Lang::pick(
-            settings.language.as_deref(),
-            std::env::var("LANG").ok().as_deref(),
-        ),
-        simulator_phone_url: None,
+
+    /// Runs the journey until the viewer leaves (Back on Start, where allowed) or the window
+    /// closes. `after_first_frame` runs on the UI thread once the event loop has drawn its
+    /// first frame, for work that must not delay it. A pending request is cancelled through
+    /// the host before this returns.
+    pub fn run(
+        self,
+        setup: Setup,
+        host: Rc<dyn Host>,
+        after_first_frame: impl FnOnce() + 'static,
+    ) -> Result<(), UiError> {
+        let ctl = Controller::new(&self.app, setup, host, Rc::new(SystemClock), self.receiver);
+        after_first_drawing(&self.app, after_first_frame);
+        let result = self.app.run().map_err(|e| UiError::Platform(e.to_string()));
+        ctl.shutdown();
+        result
+    }
+}
+
+/// Runs `f` on the UI thread once the window has been drawn for the first time.
+///
+/// Timers run at the start of each event-loop pass, before that pass draws, so a timer set
+/// before the loop starts would run first. winit: the first `RedrawRequested` draws; a zero
+/// timer set then runs at the start of the next pass. linuxkms: each pass runs timers and then
+/// draws, so the second pass comes after the first frame. Either way, after 1 s `f` runs
+/// regardless, so a platform that behaves otherwise is only slower to wire, never stuck.
+fn after_first_drawing(app: &AppWindow, f: impl FnOnce() + 'static) {
+    type Once = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
+    let once: Once = Rc::new(RefCell::new(Some(Box::new(f))));
+    let run = |once: &Once| {
+        let once = once.clone();
+        move || {
+            let f = once.borrow_mut().take();
+            if let Some(f) = f {
+                f();
+            }
+        }
     };
-    let viewers = store
-        .as_ref()
-        .map(|s| s.list().to_vec())
-        .unwrap_or_default();
-    let host = TokioHost::new(rt.handle().clone(), settings, opts.sim_approve_after, store);
-    let ctl = Controller::new(&app, setup, host.clone(), Rc::new(SystemClock));
-    ctl.install();
-    ctl.set_viewers(viewers);
-    ctl.set_store_problem(problem);
-
-    let result = app.run().map_err(|e| UiError::Platform(e.to_string()));
-    ctl.shutdown();
-    host.shutdown();
-    drop(ctl);
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    result
-}
-
-/// The store is a few hundred bytes, read once before the window shows.
-fn open_store(ui: &UiConfig) -> (Option<ViewerStore>, bool) {
-    if ui.remember_max == 0 {
-        return (None, false);
+    #[cfg(feature = "desktop")]
+    {
+        use slint::winit_030::{EventResult, WinitWindowAccessor, winit::event::WindowEvent};
+        let mut next_pass = Some(run(&once));
+        // winit keeps one event filter per window, so this one also serves the key redraw.
+        app.window().on_winit_window_event(move |window, event| {
+            super::key_redraw::on_event(window, event);
+            if matches!(event, WindowEvent::RedrawRequested)
+                && let Some(f) = next_pass.take()
+            {
+                slint::Timer::single_shot(Duration::ZERO, f);
+            }
+            EventResult::Propagate
+        });
     }
-    match crate::viewers::default_path() {
-        Some(path) => {
-            let (store, problem) = ViewerStore::open(path, ui.remember_max);
-            (Some(store), problem.is_some())
-        }
-        None => {
-            tracing::warn!("no data directory: viewers cannot be remembered");
-            (None, false)
-        }
+    #[cfg(not(feature = "desktop"))]
+    {
+        let _ = app;
+        let second_pass = run(&once);
+        slint::Timer::single_shot(Duration::ZERO, move || {
+            slint::Timer::single_shot(Duration::ZERO, second_pass);
+        });
     }
+    slint::Timer::single_shot(Duration::from_secs(1), run(&once));
 }
 
 /// fontique asks fontconfig at start and panics when it finds no font at all, even though
 /// the UI's own fonts are embedded. Look for any font file where fontconfig usually does.
-fn fonts_present() -> bool {
+pub fn fonts_present() -> bool {
     let mut dirs = vec![
         std::path::PathBuf::from("/usr/share/fonts"),
         std::path::PathBuf::from("/usr/local/share/fonts"),

@@ -8,8 +8,12 @@ use crate::config::{BackOnStart, IdentifierKind};
 use crate::session::{Outcome, Update, Waiting, Who};
 use crate::viewers::{Viewer, ViewerKey};
 
-use super::controller::{Controller, Host, Lang, Running, Setup, UpdateSink, ViewerOp};
+use super::Lang;
+use super::controller::Controller;
+use super::events::UiEvent;
 use super::focus::Item;
+use super::host::{Host, Running, ViewerOp};
+use super::journey::{ScreenKey, Setup};
 
 pub struct SampleHost;
 
@@ -20,7 +24,7 @@ impl Running for Idle {
 }
 
 impl Host for SampleHost {
-    fn start(&self, _who: Who, _sink: UpdateSink) -> Box<dyn Running> {
+    fn start(&self, _generation: u64, _who: Who) -> Box<dyn Running> {
         Box::new(Idle)
     }
     fn signed_in(&self, _profile: &Profile, _reference_text: &str) {}
@@ -38,7 +42,6 @@ pub fn setup(language: Lang) -> Setup {
         flex_capable: true,
         service_name: "Stue-TV".into(),
         language,
-        simulator_phone_url: None,
     }
 }
 
@@ -88,30 +91,34 @@ fn waiting(reference_text: &str, uri: Option<&str>) -> Update {
         reference_text: reference_text.into(),
         code: "4821".into(),
         // 4:12 left: a countdown part-way through reads better than a full bar.
-        deadline: tokio::time::Instant::now() + Duration::from_millis(252_000),
+        left: Duration::from_millis(252_000),
         expires_in,
         authentication_uri: uri.map(str::to_string),
     })
 }
 
 fn type_id(ctl: &Controller, text: &str) {
-    ctl.activate(Item::SignIn);
+    ctl.key(ScreenKey::Activate(Item::SignIn));
     for ch in text.chars() {
-        ctl.type_char(ch);
+        ctl.key(ScreenKey::Char(ch));
     }
+}
+
+fn submit(ctl: &Controller) {
+    ctl.key(ScreenKey::Activate(ctl.focused()));
 }
 
 /// Brings the controller to `screen` the way a viewer would get there.
 pub fn drive(ctl: &Controller, screen: &str) {
     let fail = |outcome: Outcome| {
         type_id(ctl, "ileya");
-        ctl.submit();
+        submit(ctl);
         ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
         ctl.apply(Update::Finished(outcome));
     };
     match screen {
         "start-viewers" => {
-            ctl.set_viewers(viewers());
+            ctl.handle(UiEvent::Viewers(viewers()));
             ctl.set_focus(Item::Tile(0));
         }
         "identify" => {
@@ -120,21 +127,20 @@ pub fn drive(ctl: &Controller, screen: &str) {
         }
         "waiting" => {
             type_id(ctl, "ileya");
-            ctl.submit();
+            submit(ctl);
             ctl.apply(Update::Starting);
             ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
         }
         "qr" => {
-            ctl.activate(Item::Qr);
+            ctl.key(ScreenKey::Activate(Item::Qr));
             ctl.apply(waiting("", Some(SAMPLE_AUTHENTICATION_URI)));
         }
         "signed-in" => {
-            ctl.set_viewers(Vec::new());
             type_id(ctl, "ileya");
-            ctl.submit();
+            submit(ctl);
             ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
             ctl.apply(Update::Finished(Outcome::SignedIn(profile())));
-            ctl.activate(Item::Details);
+            ctl.key(ScreenKey::Activate(Item::Details));
         }
         "rejected" => fail(Outcome::Rejected),
         "expired" => fail(Outcome::Expired),
@@ -142,7 +148,7 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "offline" => fail(Outcome::NoConnection { detail: "error sending request for url (https://pp.netseidbroker.dk/op/connect/token): connection refused".into() }),
         "config-error" => {
             fail(Outcome::ConfigRefused { detail: "invalid_client: client authentication failed (client_id 62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9)".into() });
-            ctl.activate(Item::Details);
+            ctl.key(ScreenKey::Activate(Item::Details));
         }
         "failed" => fail(Outcome::MitIdError { status: "internal_error".into() }),
         _ => {}

@@ -3,11 +3,11 @@
 # (Xvfb), driven only by key presses (xdotool), against its embedded simulator.
 #
 #   1. Start → Identify → type "ileya" → Waiting shows exactly the reference text the
-#      simulated phone shows → approve → Signed in → Log ud → Start.            (issue 4)
-#   2. Back while Waiting cancels the request at the simulator, once.            (issue 4)
-#   3. "Husk mig på dette TV", then the tile signs in with two key presses.      (issue 5)
+#      simulated phone shows → approve → Signed in → Log ud → Start.
+#   2. Back while Waiting cancels the request at the simulator, once.
+#   3. "Husk mig på dette TV", then the tile signs in with two key presses.
 #   4. The QR on screen decodes (zbarimg) to the simulator's authentication_uri;
-#      approving that URL in headless Chromium signs the TV in.                  (issue 5)
+#      approving that URL in headless Chromium signs the TV in.
 #
 # Usage: tests/e2e/tv-journey.sh [BINARY]   (default target/debug/mitid-flex-tv)
 # Needs: xvfb xdotool x11-utils imagemagick zbar-tools curl python3 node chromium, and

@@ -113,6 +113,29 @@ pub async fn poll_until_done(sim: &SimHandle, id: &str, interval: Duration) -> (
     panic!("request never finished");
 }
 
+/// Polls until done, expects tokens, and returns the ID token's claims verified against the
+/// served JWKS for the demo client.
+pub async fn signed_in_claims(sim: &SimHandle, id: &str) -> Value {
+    let (status, tokens) = poll_until_done(sim, id, FAST_INTERVAL).await;
+    assert_eq!(status, 200, "{tokens}");
+    verify(
+        sim,
+        tokens["id_token"].as_str().expect("id"),
+        Some(PP_DEMO_CLIENT_ID),
+    )
+    .await
+    .expect("verify")
+}
+
+/// A page's HTML, with the broker session cookie when given.
+pub async fn page(url: &str, cookie: Option<&str>) -> String {
+    let mut req = http().get(url);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.expect("page").text().await.expect("html")
+}
+
 pub fn error_of(body: &Value) -> &str {
     body["error"].as_str().unwrap_or("<none>")
 }

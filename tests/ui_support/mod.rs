@@ -13,7 +13,7 @@ use mitid_flex_tv::config::{BackOnStart, IdentifierKind};
 use mitid_flex_tv::session::{Update, Waiting, Who};
 use mitid_flex_tv::ui::generated::AppWindow;
 use mitid_flex_tv::ui::{
-    Controller, Host, Lang, ManualClock, Running, Setup, UpdateSink, ViewerOp,
+    Controller, EventSender, Host, Lang, ManualClock, Running, Setup, UiEvent, ViewerOp,
 };
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
@@ -36,7 +36,7 @@ impl Running for FakeRunning {
 }
 
 impl Host for FakeHost {
-    fn start(&self, who: Who, _sink: UpdateSink) -> Box<dyn Running> {
+    fn start(&self, _generation: u64, who: Who) -> Box<dyn Running> {
         self.started.borrow_mut().push(who);
         Box::new(FakeRunning(self.cancels.clone()))
     }
@@ -56,6 +56,8 @@ pub struct Ui {
     pub ctl: Rc<Controller>,
     pub host: Rc<FakeHost>,
     pub clock: Rc<ManualClock>,
+    /// The same channel the production host sends on.
+    pub events: EventSender,
 }
 
 pub fn setup(kind: IdentifierKind) -> Setup {
@@ -68,7 +70,6 @@ pub fn setup(kind: IdentifierKind) -> Setup {
         flex_capable: true,
         service_name: "Stue-TV".into(),
         language: Lang::Da,
-        simulator_phone_url: None,
     }
 }
 
@@ -77,9 +78,10 @@ pub fn start_ui(setup: Setup) -> Ui {
     let app = AppWindow::new().expect("window");
     let host = Rc::new(FakeHost::default());
     let clock = Rc::new(ManualClock::new());
-    let ctl = Controller::new(&app, setup, host.clone(), clock.clone());
+    let (events, receiver) = mitid_flex_tv::ui::events::channel(&app);
+    let ctl = Controller::new(&app, setup, host.clone(), clock.clone(), receiver);
     app.show().expect("show");
-    // The testing backend ignores keys until the window is active (SLINT-NOTES).
+    // The testing backend ignores keys until the window is active (docs/ARCHITECTURE.md).
     app.window()
         .dispatch_event(WindowEvent::WindowActiveChanged(true));
     Ui {
@@ -87,10 +89,22 @@ pub fn start_ui(setup: Setup) -> Ui {
         ctl,
         host,
         clock,
+        events,
     }
 }
 
 impl Ui {
+    /// Delivers `event` the way an IO thread does: through the channel, then the drain the
+    /// wake-up triggers (the testing backend runs no event loop to wake).
+    pub fn send(&self, event: UiEvent) {
+        self.events.send(event);
+        self.ctl.drain_events();
+    }
+
+    pub fn set_viewers(&self, viewers: Vec<mitid_flex_tv::viewers::Viewer>) {
+        self.send(UiEvent::Viewers(viewers));
+    }
+
     pub fn press(&self, text: &str) {
         self.app
             .window()
@@ -186,7 +200,7 @@ pub fn waiting(reference: &str, secs: u64, uri: Option<&str>) -> Update {
     Update::Waiting(Waiting {
         reference_text: reference.into(),
         code: "4821".into(),
-        deadline: tokio::time::Instant::now() + Duration::from_secs(secs),
+        left: Duration::from_secs(secs),
         expires_in: Duration::from_secs(secs),
         authentication_uri: uri.map(str::to_string),
     })

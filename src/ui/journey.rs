@@ -1,0 +1,184 @@
+//! The journey as one value: which screen is up and exactly the state that screen needs.
+//! A state that belongs to one screen lives in that screen's variant, so a countdown without a
+//! request, or a profile outside "Signed in", cannot be represented.
+
+use std::time::{Duration, Instant};
+
+use crate::ciba::Profile;
+use crate::config::{BackOnStart, IdentifierKind};
+use crate::lang::Lang;
+use crate::session::Who;
+use crate::viewers::{Viewer, ViewerKey};
+
+use super::focus::Item;
+use super::generated::{IdError, OutcomeKind, Screen};
+use super::host::{Running, ViewerOp};
+use super::keyboard::Field;
+
+/// What the UI needs to know about the installation.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub kind: IdentifierKind,
+    pub back_on_start: BackOnStart,
+    pub idle_signout: Duration,
+    pub qr_enabled: bool,
+    /// Whether "Husk mig på dette TV" is offered (a store exists and `remember_max > 0`).
+    pub remember: bool,
+    /// Signaturgruppen: a remembered uuid can start a Flex request.
+    pub flex_capable: bool,
+    pub service_name: String,
+    pub language: Lang,
+}
+
+/// Where Back from a pending request returns to; from the field, with what was typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Start,
+    Identify(Field),
+}
+
+/// One sign-in as the viewer asked for it; "Prøv igen" asks again with the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub who: Who,
+    pub origin: Origin,
+    /// Set when the request came from a remembered viewer's tile.
+    pub tile: Option<ViewerKey>,
+}
+
+/// The identifier field and its keyboard.
+#[derive(Clone, Debug, Default)]
+pub struct Identify {
+    pub field: Field,
+    pub shift: bool,
+    pub error: IdError,
+}
+
+impl Identify {
+    pub fn with(field: Field) -> Self {
+        Self {
+            field,
+            ..Self::default()
+        }
+    }
+}
+
+/// The request's end on the injected clock, and its whole lifetime (for the bar).
+#[derive(Clone, Copy, Debug)]
+pub struct Countdown {
+    pub deadline: Instant,
+    pub total: Duration,
+}
+
+/// A request in flight: the Waiting or the QR screen.
+pub struct Pending {
+    pub request: Request,
+    pub running: Box<dyn Running>,
+    /// `None` until the broker accepted the request.
+    pub countdown: Option<Countdown>,
+    pub reference_text: String,
+    pub connection_ok: bool,
+    /// QR flow: the code to show once the broker gave its `authentication_uri`.
+    pub qr: Option<(slint::Image, u32)>,
+}
+
+impl Pending {
+    pub fn is_qr(&self) -> bool {
+        self.request.who == Who::Qr
+    }
+}
+
+pub struct SignedIn {
+    pub profile: Profile,
+    /// What a remembered tile would sign in with; never a CPR number.
+    pub key: Option<ViewerKey>,
+    pub remembered: bool,
+    pub details: bool,
+    pub handoff_failed: bool,
+}
+
+pub struct OutcomeView {
+    pub kind: OutcomeKind,
+    /// For the operator, behind "Detaljer".
+    pub detail: String,
+    pub details: bool,
+    pub can_retry: bool,
+    /// The request to retry or edit; `None` when the app could not start at all.
+    pub request: Option<Request>,
+    /// `TooMany`: seconds the viewer has to wait before trying again.
+    pub wait_secs: u64,
+}
+
+impl OutcomeView {
+    /// The field to reopen with "Ret ID", when the request came from it.
+    pub fn edit_field(&self) -> Option<&Field> {
+        match self.request.as_ref().map(|r| &r.origin) {
+            Some(Origin::Identify(f)) if self.kind != OutcomeKind::ConfigError => Some(f),
+            _ => None,
+        }
+    }
+}
+
+pub enum Journey {
+    Start,
+    Identify(Identify),
+    Waiting(Pending),
+    SignedIn(SignedIn),
+    Outcome(OutcomeView),
+}
+
+impl Journey {
+    pub fn screen(&self) -> Screen {
+        match self {
+            Journey::Start => Screen::Start,
+            Journey::Identify(_) => Screen::Identify,
+            Journey::Waiting(p) if p.is_qr() => Screen::Qr,
+            Journey::Waiting(_) => Screen::Waiting,
+            Journey::SignedIn(_) => Screen::SignedIn,
+            Journey::Outcome(_) => Screen::Outcome,
+        }
+    }
+}
+
+/// A key as a screen sees it: arrows and held keys are handled before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenKey {
+    /// OK on (or a click of) this item.
+    Activate(Item),
+    Back,
+    /// Backspace or Delete.
+    Delete,
+    Char(char),
+}
+
+/// What a screen asks the controller to do after a key.
+pub enum Transition {
+    /// The key means nothing here.
+    Unused,
+    /// Used; nothing changed.
+    Stay,
+    /// This screen's state changed: draw it again.
+    Redraw,
+    /// Redraw and move focus.
+    Focus(Item),
+    /// Another screen, with focus on its default item.
+    To(Journey),
+    /// Another screen, with focus on this item.
+    ToFocused(Journey, Item),
+    /// Start a sign-in (a running one is cancelled first).
+    SignIn(Request),
+    /// Cancel the pending request and go back where it came from.
+    Cancel,
+    /// Change the viewer store; redraw (the store answers with the new list).
+    Viewers(ViewerOp),
+    /// Switch between Danish and English.
+    ToggleLanguage,
+    /// Leave the app.
+    Exit,
+}
+
+/// What every screen may read besides its own state.
+pub struct Ctx<'a> {
+    pub setup: &'a Setup,
+    pub viewers: &'a [Viewer],
+}

@@ -1,0 +1,189 @@
+//! A sign-in from the viewer's press to its end: starting and cancelling requests, the
+//! session's updates (and every other [`UiEvent`]), the countdown and the idle sign-out.
+
+use slint::{ComponentHandle, TimerMode};
+
+use crate::session::{Outcome, Update};
+
+use super::controller::Controller;
+use super::events::UiEvent;
+use super::generated::StartAdapter;
+use super::host::ViewerOp;
+use super::journey::{Identify, Journey, Origin, Pending, Request, Transition};
+use super::screens::{outcome, signed_in, waiting};
+
+impl Controller {
+    /// The countdown runs while a request waits; the idle sign-out while a viewer is signed in.
+    pub(super) fn sync_timers(&self) {
+        let (waiting, signed_in) = match &*self.journey.borrow() {
+            Journey::Waiting(p) => (p.countdown.is_some(), false),
+            Journey::SignedIn(_) => (false, true),
+            _ => (false, false),
+        };
+        if !waiting {
+            self.countdown.stop();
+        } else if !self.countdown.running() {
+            let me = self.me.clone();
+            self.countdown.start(
+                TimerMode::Repeated,
+                std::time::Duration::from_secs(1),
+                move || {
+                    if let Some(c) = me.upgrade() {
+                        c.tick();
+                    }
+                },
+            );
+        }
+        if !signed_in {
+            self.idle.stop();
+        } else if !self.idle.running() {
+            let me = self.me.clone();
+            self.idle
+                .start(TimerMode::SingleShot, self.setup.idle_signout, move || {
+                    if let Some(c) = me.upgrade() {
+                        tracing::info!("idle: signing the viewer out");
+                        c.show(Journey::Start, None);
+                    }
+                });
+        }
+    }
+
+    fn tick(&self) {
+        let left = match &*self.journey.borrow() {
+            Journey::Waiting(p) => waiting::push_countdown(&self.app, p, self.clock.now()),
+            _ => std::time::Duration::ZERO,
+        };
+        if left.is_zero() {
+            // The session reports the expiry itself; nothing left to redraw until then.
+            self.countdown.stop();
+        }
+    }
+
+    // ---- requests ----------------------------------------------------------------------
+
+    /// Ends the pending request, if any, without an outcome: the OP is told once, and late
+    /// updates of it are ignored from here on.
+    fn abandon(&self) {
+        if let Journey::Waiting(p) = &*self.journey.borrow() {
+            p.running.cancel();
+        }
+        self.generation.set(self.generation.get() + 1);
+    }
+
+    pub(super) fn sign_in(&self, request: Request) {
+        self.abandon();
+        let running = self.host.start(self.generation(), request.who.clone());
+        self.show(
+            Journey::Waiting(Pending {
+                request,
+                running,
+                countdown: None,
+                reference_text: String::new(),
+                connection_ok: true,
+                qr: None,
+            }),
+            None,
+        );
+    }
+
+    /// The viewer's Annuller or Back while a request is pending: back where it came from.
+    pub(super) fn cancel(&self) {
+        let origin = match &*self.journey.borrow() {
+            Journey::Waiting(p) => p.request.origin.clone(),
+            _ => return,
+        };
+        self.abandon();
+        self.show(
+            match origin {
+                Origin::Identify(field) => Journey::Identify(Identify::with(field)),
+                Origin::Start => Journey::Start,
+            },
+            None,
+        );
+    }
+
+    fn finished(&self, outcome: Outcome) {
+        let Journey::Waiting(p) = self.journey.replace(Journey::Start) else {
+            return;
+        };
+        let next = match outcome {
+            Outcome::SignedIn(profile) => {
+                self.host.signed_in(&profile, &p.reference_text);
+                if let Some(k) = &p.request.tile {
+                    self.host.viewers(ViewerOp::Touch(k.clone()));
+                }
+                let viewers = self.viewers.borrow();
+                Journey::SignedIn(signed_in::enter(profile, &p.request, &self.ctx(&viewers)))
+            }
+            Outcome::Cancelled => Journey::Start,
+            other => match outcome::enter(&other, p.request) {
+                Some(view) => Journey::Outcome(view),
+                None => Journey::Start,
+            },
+        };
+        self.show(next, None);
+    }
+
+    // ---- events ------------------------------------------------------------------------
+
+    /// Applies every queued event (the channel's wake-up lands here).
+    pub fn drain_events(&self) {
+        while let Ok(event) = self.events.try_recv() {
+            self.handle(event);
+        }
+    }
+
+    pub fn handle(&self, event: UiEvent) {
+        match event {
+            UiEvent::Session { generation, update } => self.apply_from(generation, update),
+            UiEvent::Viewers(list) => {
+                *self.viewers.borrow_mut() = list;
+                self.push_screen();
+            }
+            UiEvent::StoreProblem => self.app.global::<StartAdapter>().set_store_problem(true),
+            UiEvent::HandoffFailed => {
+                if let Journey::SignedIn(s) = &mut *self.journey.borrow_mut() {
+                    s.handoff_failed = true;
+                }
+                self.push_screen();
+            }
+            UiEvent::SimulatorReady { phone_url } => self.set_simulator(&phone_url),
+            UiEvent::ConfigProblem { detail } => {
+                self.abandon();
+                self.show(Journey::Outcome(outcome::config_problem(detail)), None);
+            }
+        }
+    }
+
+    /// Applies an update of the current request (tests call this directly).
+    pub fn apply(&self, update: Update) {
+        self.apply_from(self.generation(), update);
+    }
+
+    /// Applies an update if it belongs to the current request; updates of a request the
+    /// viewer already left (cancelled, retried) are dropped.
+    pub fn apply_from(&self, generation: u64, update: Update) {
+        if generation != self.generation() {
+            return;
+        }
+        if let Update::Finished(outcome) = update {
+            self.finished(outcome);
+            return;
+        }
+        let now = self.clock.now();
+        let t = match &mut *self.journey.borrow_mut() {
+            Journey::Waiting(p) => waiting::on_update(p, update, now),
+            _ => Transition::Stay,
+        };
+        self.transition(t);
+        self.sync_timers();
+    }
+
+    /// At exit: cancel what is pending (the host waits for the OP to be told).
+    pub fn shutdown(&self) {
+        self.countdown.stop();
+        self.idle.stop();
+        self.repeat.stop();
+        self.abandon();
+    }
+}

@@ -1,0 +1,110 @@
+//! Signed in (`ui/screens/signed-in.slint`): the viewer's name, details on request, "Husk mig"
+//! and Log ud. An idle timer signs the viewer out (the controller runs it).
+
+use slint::ComponentHandle;
+
+use crate::ciba::{FlexSubject, Profile};
+use crate::session::Who;
+use crate::viewers::{Viewer, ViewerKey};
+
+use super::super::focus::{Grid, Item};
+use super::super::generated::{AppWindow, SignedInAdapter};
+use super::super::host::ViewerOp;
+use super::super::journey::{Ctx, Journey, Request, ScreenKey, SignedIn, Transition};
+use super::super::present;
+
+/// The state a successful request leads to.
+pub fn enter(profile: Profile, request: &Request, ctx: &Ctx) -> SignedIn {
+    let key = viewer_key(&profile, &request.who, ctx.setup.flex_capable);
+    let remembered = key.as_ref().is_some_and(|k| known(ctx.viewers, k));
+    SignedIn {
+        profile,
+        key,
+        remembered,
+        details: false,
+        handoff_failed: false,
+    }
+}
+
+fn known(viewers: &[Viewer], key: &ViewerKey) -> bool {
+    viewers.iter().any(|v| &v.key == key)
+}
+
+/// What a remembered tile would sign in with. Never a CPR number.
+fn viewer_key(profile: &Profile, who: &Who, flex_capable: bool) -> Option<ViewerKey> {
+    match (&profile.uuid, who) {
+        (Some(uuid), _) if flex_capable => Some(ViewerKey::Uuid(uuid.to_ascii_lowercase())),
+        (_, Who::UserId(u)) => Some(ViewerKey::UserId(u.clone())),
+        (_, Who::Flex(FlexSubject::Uuid(u))) => Some(ViewerKey::Uuid(u.clone())),
+        _ => None,
+    }
+}
+
+pub fn push(app: &AppWindow, s: &SignedIn, ctx: &Ctx) {
+    let a = app.global::<SignedInAdapter>();
+    let p = &s.profile;
+    a.set_name(p.name.clone().unwrap_or_default().into());
+    a.set_details_shown(s.details);
+    let dob = p.date_of_birth.as_deref().map(present::date);
+    a.set_date_of_birth(dob.unwrap_or_default().into());
+    a.set_age(p.age.map(|a| a.to_string()).unwrap_or_default().into());
+    let uuid = p.uuid.as_deref().map(present::mask_uuid);
+    a.set_uuid_masked(uuid.unwrap_or_default().into());
+    a.set_can_remember(ctx.setup.remember && s.key.is_some());
+    a.set_remembered(s.remembered);
+    let minutes = ctx.setup.idle_signout.as_secs().div_ceil(60);
+    a.set_idle_minutes(i32::try_from(minutes).unwrap_or(i32::MAX));
+    a.set_handoff_failed(s.handoff_failed);
+}
+
+/// Leaving the screen: nothing of this viewer stays in the adapter.
+pub fn clear(app: &AppWindow) {
+    app.global::<SignedInAdapter>().set_handoff_failed(false);
+}
+
+pub fn grid(s: &SignedIn, ctx: &Ctx) -> Grid {
+    let mut row = vec![Item::Details];
+    if s.key.is_some() && ctx.setup.remember {
+        row.push(Item::Remember);
+    }
+    row.push(Item::SignOut);
+    Grid::simple(vec![row])
+}
+
+pub fn on_key(s: &mut SignedIn, key: ScreenKey) -> Transition {
+    match key {
+        ScreenKey::Activate(Item::Details) => {
+            s.details = !s.details;
+            Transition::Redraw
+        }
+        ScreenKey::Activate(Item::Remember) => remember(s),
+        ScreenKey::Activate(Item::SignOut) => Transition::To(Journey::Start),
+        ScreenKey::Activate(_) => Transition::Stay,
+        // Back closes the details first, then signs out.
+        ScreenKey::Back if s.details => {
+            s.details = false;
+            Transition::Redraw
+        }
+        ScreenKey::Back => Transition::To(Journey::Start),
+        ScreenKey::Delete | ScreenKey::Char(_) => Transition::Unused,
+    }
+}
+
+fn remember(s: &mut SignedIn) -> Transition {
+    let Some(key) = s.key.clone() else {
+        return Transition::Stay;
+    };
+    s.remembered = !s.remembered;
+    Transition::Viewers(if s.remembered {
+        ViewerOp::Remember {
+            name: s
+                .profile
+                .name
+                .clone()
+                .unwrap_or_else(|| key.id().to_string()),
+            key,
+        }
+    } else {
+        ViewerOp::Forget(key)
+    })
+}

@@ -1,0 +1,99 @@
+//! Waiting (`ui/screens/waiting.slint`): the reference text to compare with the phone, the
+//! countdown and Annuller. The QR screen shares this state and these rules (see `qr.rs`).
+
+use std::time::{Duration, Instant};
+
+use slint::ComponentHandle;
+
+use crate::session::{Update, Waiting};
+
+use super::super::focus::{Grid, Item};
+use super::super::generated::{AppWindow, WaitingAdapter};
+use super::super::journey::{Countdown, Pending, ScreenKey, Transition};
+use super::super::present;
+
+/// The QR code's box on the QR screen, in px at 1080p.
+const QR_BOX_PX: u32 = 600;
+
+pub fn push(app: &AppWindow, p: &Pending, now: Instant) {
+    let w = app.global::<WaitingAdapter>();
+    w.set_reference_text(p.reference_text.as_str().into());
+    w.set_starting(p.countdown.is_none());
+    w.set_connection_ok(p.connection_ok);
+    push_countdown(app, p, now);
+}
+
+/// Redraws mm:ss and the bar on whichever screen is up; returns the time left.
+pub fn push_countdown(app: &AppWindow, p: &Pending, now: Instant) -> Duration {
+    let Some(c) = p.countdown else {
+        return Duration::ZERO;
+    };
+    let left = c.deadline.saturating_duration_since(now);
+    let text = present::mm_ss(left);
+    let progress = present::progress(left, c.total);
+    if p.is_qr() {
+        super::qr::set_countdown(app, text.into(), progress);
+    } else {
+        let w = app.global::<WaitingAdapter>();
+        w.set_remaining(text.into());
+        w.set_progress(progress);
+    }
+    left
+}
+
+pub fn grid() -> Grid {
+    Grid::simple(vec![vec![Item::Cancel]])
+}
+
+pub fn on_key(key: ScreenKey) -> Transition {
+    match key {
+        ScreenKey::Activate(Item::Cancel) | ScreenKey::Back => Transition::Cancel,
+        ScreenKey::Activate(_) => Transition::Stay,
+        ScreenKey::Delete | ScreenKey::Char(_) => Transition::Unused,
+    }
+}
+
+/// A session update for this request. `Finished` is the controller's: it leaves the screen.
+pub fn on_update(p: &mut Pending, update: Update, now: Instant) -> Transition {
+    match update {
+        Update::Starting | Update::Finished(_) => Transition::Stay,
+        Update::Waiting(w) => {
+            // Not secret: the same text is on the TV and the phone, for anyone to compare.
+            tracing::info!(reference_text = %w.reference_text, "waiting for approval");
+            accept(p, w, now);
+            Transition::Redraw
+        }
+        Update::Connection { ok } => {
+            p.connection_ok = ok;
+            Transition::Redraw
+        }
+    }
+}
+
+fn accept(p: &mut Pending, w: Waiting, now: Instant) {
+    p.countdown = Some(Countdown {
+        deadline: now + w.left,
+        total: w.expires_in,
+    });
+    p.reference_text = w.reference_text;
+    if let Some(uri) = w.authentication_uri {
+        p.qr = qr_image(&uri);
+        if p.qr.is_none() {
+            tracing::error!("cannot draw the QR code for the authentication_uri");
+        }
+    }
+}
+
+/// The largest whole number of px per module that fits the QR box (at least 8 at 1080p).
+fn qr_image(uri: &str) -> Option<(slint::Image, u32)> {
+    let m = crate::qr::matrix(uri).ok()?;
+    let ppm = match crate::qr::px_per_module_for(&m, QR_BOX_PX) {
+        Ok(p) => p,
+        // A very long URL: a smaller code beats none.
+        Err(crate::qr::QrError::TooSmall { fits, .. }) => fits.max(2),
+        Err(_) => return None,
+    };
+    let buffer = crate::qr::to_pixel_buffer(&m, ppm, crate::qr::QUIET_ZONE_MODULES);
+    let side = buffer.width();
+    Some((slint::Image::from_rgb8(buffer), side))
+}

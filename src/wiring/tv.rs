@@ -1,0 +1,324 @@
+//! The TV app: the window first, then everything that can wait, on the runtime's workers.
+//! [`TvHost`] is the UI's production [`Host`]: sessions, the viewer store, the hand-off and
+//! the embedded simulator, whose results reach the UI only as [`UiEvent`]s.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use tokio::runtime::Handle;
+use tokio::sync::OnceCell;
+
+use crate::ciba::Profile;
+use crate::config::{BackOnStart, IdentifierKind, Settings};
+use crate::handoff::Identity;
+use crate::lang::Lang;
+use crate::session::{self, Outcome, SessionHandle, Update, Who};
+use crate::ui::{EventSender, Host, Running, Setup, UiError, UiEvent, ViewerOp, Window};
+use crate::viewers::ViewerStore;
+
+use super::{ConfigProblem, Wired, connect, language, runtime};
+
+#[derive(Clone, Debug, Default)]
+pub struct TvOptions {
+    pub fullscreen: bool,
+    /// Embedded simulator only: approve every request after this long.
+    pub sim_approve_after: Option<Duration>,
+}
+
+/// Opens the app and returns when the viewer leaves it (Back on Start, where allowed) or the
+/// window closes. With a config that cannot work, the app shows why and stays up.
+pub fn run(loaded: Result<Settings, ConfigProblem>, opts: TvOptions) -> Result<(), UiError> {
+    let fullscreen = opts.fullscreen || loaded.as_ref().is_ok_and(|s| s.ui.fullscreen);
+    let window = Window::open(fullscreen)?;
+    let events = window.events();
+    let rt = runtime().map_err(UiError::Runtime)?;
+    let (setup, host) = match loaded {
+        Ok(settings) => {
+            let setup = setup(&settings);
+            (
+                setup,
+                TvHost::new(rt.handle().clone(), Some(settings), events),
+            )
+        }
+        Err(problem) => {
+            tracing::error!("{}", problem.detail());
+            events.send(UiEvent::ConfigProblem {
+                detail: problem.detail(),
+            });
+            (
+                broken_setup(),
+                TvHost::broken(rt.handle().clone(), &problem, events),
+            )
+        }
+    };
+    let h = host.clone();
+    let approve_after = opts.sim_approve_after;
+    let result = window.run(setup, host.clone(), move || h.begin(approve_after));
+    host.shutdown();
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+fn setup(settings: &Settings) -> Setup {
+    let signaturgruppen = settings.dialect() == crate::ciba::Dialect::Signaturgruppen;
+    Setup {
+        kind: settings.kind,
+        back_on_start: settings.ui.back_on_start,
+        idle_signout: Duration::from_secs(settings.ui.idle_signout_secs.max(30)),
+        qr_enabled: settings.ui.qr && signaturgruppen,
+        remember: settings.ui.remember_max > 0 && crate::viewers::default_path().is_some(),
+        flex_capable: signaturgruppen,
+        service_name: settings.service_name.clone(),
+        language: language(settings),
+    }
+}
+
+/// Nothing from the broken file is trusted: defaults, in the language of the environment.
+fn broken_setup() -> Setup {
+    Setup {
+        kind: IdentifierKind::UserId,
+        back_on_start: BackOnStart::default(),
+        idle_signout: Duration::from_secs(900),
+        qr_enabled: false,
+        remember: false,
+        flex_capable: false,
+        service_name: "TV".into(),
+        language: Lang::from_env(None),
+    }
+}
+
+type Ready = Arc<OnceCell<Result<Arc<Wired>, Outcome>>>;
+
+#[derive(Default)]
+struct Slot {
+    cancelled: bool,
+    handle: Option<SessionHandle>,
+}
+
+struct SessionRunning(Arc<Mutex<Slot>>);
+
+impl Running for SessionRunning {
+    fn cancel(&self) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.cancelled = true;
+            if let Some(h) = &slot.handle {
+                h.cancel();
+            }
+        }
+    }
+}
+
+pub struct TvHost {
+    rt: Handle,
+    /// `None` when the config cannot work: then every sign-in ends on the config-error screen.
+    settings: Option<Arc<Settings>>,
+    events: EventSender,
+    ready: Ready,
+    store: Arc<OnceLock<Option<Mutex<ViewerStore>>>>,
+    sessions: RefCell<Vec<Arc<Mutex<Slot>>>>,
+}
+
+impl TvHost {
+    fn new(rt: Handle, settings: Option<Settings>, events: EventSender) -> Rc<Self> {
+        Rc::new(Self {
+            rt,
+            settings: settings.map(Arc::new),
+            events,
+            ready: Arc::new(OnceCell::new()),
+            store: Arc::new(OnceLock::new()),
+            sessions: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Every sign-in ends on the config-error screen; no store, no hand-off.
+    fn broken(rt: Handle, problem: &ConfigProblem, events: EventSender) -> Rc<Self> {
+        let refused = Outcome::ConfigRefused {
+            detail: problem.detail(),
+        };
+        let host = Self::new(rt, None, events);
+        let _ = host.ready.set(Err(refused));
+        host
+    }
+
+    /// After the first frame: the viewer store, then the simulator, the client (TLS roots),
+    /// the name lookup and discovery, all on the workers.
+    fn begin(&self, approve_after: Option<Duration>) {
+        let Some(settings) = self.settings.clone() else {
+            return;
+        };
+        let (store, s, events) = (self.store.clone(), settings.clone(), self.events.clone());
+        self.rt.spawn_blocking(move || {
+            if let Some(store) = open_store(&store, &s, &events)
+                && let Ok(s) = store.lock()
+            {
+                events.send(UiEvent::Viewers(s.list().to_vec()));
+            }
+        });
+        let (ready, events) = (self.ready.clone(), self.events.clone());
+        self.rt.spawn(async move {
+            let wired = ready.get_or_init(|| wire(settings, approve_after)).await;
+            let Ok(w) = wired else { return };
+            if let Some(phone_url) = w.phone_url() {
+                tracing::info!(phone = %phone_url, "embedded simulator: approve on the simulated phone");
+                events.send(UiEvent::SimulatorReady { phone_url });
+            }
+            // Warm the discovery document so the first sign-in is one request shorter.
+            if let Some(c) = w.backend.direct()
+                && let Err(e) = c.discover().await
+            {
+                tracing::warn!(error = %e, "discovery failed; will retry at sign-in");
+            }
+        });
+    }
+
+    /// Cancels what is pending and waits (bounded) for the OP to be told.
+    fn shutdown(&self) {
+        let handles: Vec<SessionHandle> = self
+            .sessions
+            .borrow_mut()
+            .drain(..)
+            .filter_map(|slot| slot.lock().ok().and_then(|mut s| s.handle.take()))
+            .filter(|h| !h.is_finished())
+            .collect();
+        for h in handles {
+            h.cancel();
+            let finished = self
+                .rt
+                .block_on(tokio::time::timeout(Duration::from_secs(3), h.finished()));
+            if finished.is_err() {
+                tracing::warn!("cancel did not finish in time at exit");
+            }
+        }
+    }
+}
+
+async fn wire(
+    settings: Arc<Settings>,
+    approve_after: Option<Duration>,
+) -> Result<Arc<Wired>, Outcome> {
+    connect(&settings, approve_after)
+        .await
+        .map(Arc::new)
+        .map_err(|e| match e {
+            super::WiringError::Client(e) => Outcome::ConfigRefused {
+                detail: e.to_string(),
+            },
+            e @ super::WiringError::Relay(_) => Outcome::ConfigRefused {
+                detail: e.to_string(),
+            },
+            other => Outcome::Failed {
+                detail: other.to_string(),
+            },
+        })
+}
+
+/// The store is a few hundred bytes; opened once, on the blocking pool, by whichever task
+/// needs it first (the others wait for it).
+fn open_store<'a>(
+    cell: &'a OnceLock<Option<Mutex<ViewerStore>>>,
+    settings: &Settings,
+    events: &EventSender,
+) -> Option<&'a Mutex<ViewerStore>> {
+    cell.get_or_init(|| {
+        if settings.ui.remember_max == 0 {
+            return None;
+        }
+        let Some(path) = crate::viewers::default_path() else {
+            tracing::warn!("no data directory: viewers cannot be remembered");
+            return None;
+        };
+        let (store, problem) = ViewerStore::open(path, settings.ui.remember_max);
+        if problem.is_some() {
+            events.send(UiEvent::StoreProblem);
+        }
+        Some(Mutex::new(store))
+    })
+    .as_ref()
+}
+
+impl Host for TvHost {
+    fn start(&self, generation: u64, who: Who) -> Box<dyn Running> {
+        let slot = Arc::new(Mutex::new(Slot::default()));
+        {
+            let mut sessions = self.sessions.borrow_mut();
+            sessions.retain(|s| {
+                s.lock()
+                    .is_ok_and(|s| s.handle.as_ref().is_some_and(|h| !h.is_finished()))
+            });
+            sessions.push(slot.clone());
+        }
+        let (ready, settings, s2) = (self.ready.clone(), self.settings.clone(), slot.clone());
+        let events = self.events.clone();
+        let sink = move |update| events.send(UiEvent::Session { generation, update });
+        self.rt.spawn(async move {
+            let wired = match (ready.get(), settings) {
+                (Some(r), _) => r,
+                (None, Some(s)) => ready.get_or_init(|| wire(s, None)).await,
+                (None, None) => return,
+            };
+            match wired {
+                Err(outcome) => sink(Update::Finished(outcome.clone())),
+                Ok(w) => {
+                    let Ok(mut slot) = s2.lock() else { return };
+                    // Cancelled before anything was sent: nothing to tell the OP.
+                    if !slot.cancelled {
+                        slot.handle = Some(session::spawn(
+                            w.backend.clone(),
+                            who,
+                            w.session.clone(),
+                            sink,
+                        ));
+                    }
+                }
+            }
+        });
+        Box::new(SessionRunning(slot))
+    }
+
+    fn signed_in(&self, profile: &Profile, reference_text: &str) {
+        let Some(settings) = &self.settings else {
+            return;
+        };
+        let identity = Identity::new(profile, reference_text, SystemTime::now());
+        let cfg = settings.handoff.clone();
+        let events = self.events.clone();
+        self.rt.spawn(async move {
+            if let Err(e) = crate::handoff::deliver(&cfg, &identity).await {
+                tracing::error!(error = %e, "hand-off of the signed-in identity failed");
+                events.send(UiEvent::HandoffFailed);
+            }
+        });
+    }
+
+    fn viewers(&self, op: ViewerOp) {
+        let Some(settings) = self.settings.clone() else {
+            return;
+        };
+        let (store, events) = (self.store.clone(), self.events.clone());
+        self.rt.spawn_blocking(move || {
+            let Some(store) = open_store(&store, &settings, &events) else {
+                return;
+            };
+            let Ok(mut store) = store.lock() else { return };
+            let now = crate::fsutil::unix_now();
+            let result = match &op {
+                ViewerOp::Remember { name, key } => store.remember(name, key.clone(), now),
+                ViewerOp::Touch(key) => store.touch(key, now).map(|_| ()),
+                ViewerOp::Forget(key) => store.forget(key).map(|_| ()),
+                ViewerOp::ForgetAll => store.forget_all(),
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "viewer store");
+            }
+            events.send(UiEvent::Viewers(store.list().to_vec()));
+        });
+    }
+
+    fn exit(&self) {
+        if let Err(e) = slint::quit_event_loop() {
+            tracing::error!(error = %e, "cannot leave the event loop");
+        }
+    }
+}

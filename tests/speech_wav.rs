@@ -1,0 +1,64 @@
+//! The waiting screen's code, spoken: espeak-ng records it to a WAV file through the app's own
+//! backend, and sox measures that the recording holds speech of a plausible length.
+//!
+//! Needs espeak-ng and sox (`.ci/system-deps test` installs them).
+
+use std::path::Path;
+use std::process::Command;
+
+use mitid_flex_tv::speech::{EspeakNg, Language, waiting_code};
+
+/// `sox FILE -n stat` prints its figures on stderr, one "Name:   value" per line.
+fn sox_stat(wav: &Path) -> (f64, f64, f64) {
+    let out = Command::new("sox")
+        .arg(wav)
+        .args(["-n", "stat"])
+        .output()
+        .expect("sox is installed (.ci/system-deps test)");
+    assert!(out.status.success(), "sox failed: {out:?}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.trim_start_matches(':').trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name:?} in sox output:\n{text}"))
+    };
+    (
+        field("Length (seconds)"),
+        field("RMS     amplitude"),
+        field("Maximum amplitude"),
+    )
+}
+
+fn record(text: &str, language: Language, wav: &Path) -> (f64, f64, f64) {
+    let espeak = EspeakNg::find().expect("espeak-ng is installed (.ci/system-deps test)");
+    espeak
+        .record(text, language, wav)
+        .expect("espeak-ng writes the WAV");
+    sox_stat(wav)
+}
+
+#[test]
+fn waiting_code_is_spoken_in_danish_and_english() {
+    let dir = tempfile::tempdir().unwrap();
+    for (language, expected) in [
+        (Language::Danish, "Kode 4 8 2 1"),
+        (Language::English, "Code 4 8 2 1"),
+    ] {
+        let text = waiting_code(language, "4821");
+        assert_eq!(text, expected);
+        let (secs, rms, peak) = record(&text, language, &dir.path().join("code.wav"));
+        println!("{text:?} ({language:?}): {secs:.2} s, RMS {rms:.3}, peak {peak:.3}");
+        // Five words at 150 words a minute take about 2 s; silence has an RMS near 0.
+        assert!((1.0..=4.0).contains(&secs), "{text:?}: {secs} s");
+        assert!(rms > 0.02, "{text:?}: RMS {rms} (silent?)");
+        assert!(peak > 0.2, "{text:?}: peak {peak} (silent?)");
+        // Each digit is spoken on its own: the code takes much longer than the word alone.
+        let word = text.split(' ').next().unwrap();
+        let (word_secs, ..) = record(word, language, &dir.path().join("word.wav"));
+        assert!(
+            secs > 1.5 * word_secs,
+            "{text:?} {secs} s vs {word:?} {word_secs} s"
+        );
+    }
+}
