@@ -476,3 +476,71 @@ async fn certificates_from_make_certs_sh_sign_a_box_in() {
     );
     assert!(relay.log().contains("box-openssl"));
 }
+
+/// `mitid-flex-tv signin` with profile relay, as a box runs it: the real binary, a config file
+/// with the relay's URLs, the box's certificate and key as systemd credentials, and nothing
+/// secret anywhere on the box's side.
+#[tokio::test(flavor = "multi_thread")]
+async fn signin_profile_relay_signs_in_with_no_broker_secret_on_the_box() {
+    let sim = sim_approving().await;
+    let pki = Pki::new();
+    let relay = relay(&pki, &sim, |_| {});
+    let (cert, key) = pki.boxes.box_cert("box-cli");
+    let box_dir = tempfile::tempdir().unwrap();
+    let creds = box_dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    std::fs::copy(&cert, creds.join("relay_cert")).unwrap();
+    std::fs::copy(&key, creds.join("relay_key")).unwrap();
+    let config = box_dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "profile = \"relay\"\nissuer = {:?}\nclient_id = {:?}\nidentifier_kind = \"uuid\"\n\
+             [relay]\nurls = [\"https://127.0.0.1:1\", {:?}]\nca = {:?}\n",
+            sim.authority(),
+            sim::PP_DEMO_CLIENT_ID,
+            relay.url,
+            pki.servers.cert_path
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("MITID_FLEX_TV_CONFIG", config.display().to_string()),
+        ("CREDENTIALS_DIRECTORY", creds.display().to_string()),
+        ("RUST_LOG", "info".to_string()),
+    ];
+    // Nothing the box holds is the broker secret: its files and its environment.
+    let secret = sim::PP_DEMO_CLIENT_SECRET;
+    for file in [
+        config.clone(),
+        creds.join("relay_cert"),
+        creds.join("relay_key"),
+    ] {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains(secret), "{}", file.display());
+    }
+    assert!(env.iter().all(|(_, v)| !v.contains(secret)));
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mitid-flex-tv"))
+        .args(["signin", "--identifier", &ileya().uuid, "--json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {stderr}\nrelay:\n{}",
+        relay.log()
+    );
+    let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(identity["name"], ileya().name.as_str());
+    // The first URL does not answer: the box went on to the next instance.
+    assert!(relay.log().contains("box-cli"));
+    // The viewer saw the text the relay wrote, which is what the phone showed.
+    let at_broker = sim.requests().pop().unwrap();
+    assert!(stderr.contains(&at_broker.reference_text), "{stderr}");
+}
