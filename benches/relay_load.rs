@@ -17,7 +17,7 @@
 mod relay_support;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -75,15 +75,26 @@ fn main() {
     let total: usize = env_num("RELAY_LOAD_SIGNINS", 2000).clamp(1, 20_000);
     let deadline = Duration::from_secs(env_num("RELAY_LOAD_DEADLINE_SECS", 150u64).min(600));
     let kill_at: f64 = env_num("RELAY_LOAD_KILL_AT", 0.4);
+    // TERM: systemd stop or a rolling deploy (in-flight requests finish); KILL: a crash.
+    let signal = match std::env::var("RELAY_LOAD_SIGNAL").as_deref() {
+        Ok("kill") => libc::SIGKILL,
+        _ => libc::SIGTERM,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let ok = rt.block_on(run(boxes, total, deadline, kill_at));
+    let ok = rt.block_on(run(boxes, total, deadline, kill_at, signal));
     std::process::exit(if ok { 0 } else { 1 });
 }
 
-async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bool {
+async fn run(
+    boxes: usize,
+    total: usize,
+    deadline: Duration,
+    kill_at: f64,
+    signal: libc::c_int,
+) -> bool {
     let identities = SimOptions::default().identities;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -139,13 +150,16 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
     };
     let a = RelayProc::start(&pki, &opts);
     let b = RelayProc::start(&pki, &opts);
-    let timings: Arc<Mutex<Vec<CallTiming>>> = Arc::default();
-    let observer: Observer = {
-        let t = timings.clone();
-        Arc::new(move |c| t.lock().unwrap_or_else(|p| p.into_inner()).push(c))
-    };
+    // (first call of its box, timing): a box's first call includes its TLS handshake.
+    let timings: Arc<Mutex<Vec<(bool, CallTiming)>>> = Arc::default();
     let backends: Vec<_> = (0..boxes)
         .map(|i| {
+            let t = timings.clone();
+            let seen = AtomicBool::new(false);
+            let observer: Observer = Arc::new(move |c| {
+                let first = !seen.swap(true, Ordering::SeqCst);
+                t.lock().unwrap_or_else(|p| p.into_inner()).push((first, c));
+            });
             // Half the fleet prefers each instance.
             let urls = if i % 2 == 0 {
                 [a.url.as_str(), b.url.as_str()]
@@ -154,7 +168,7 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
             };
             Arc::new(
                 box_backend(&pki, &format!("load-box-{i:04}"), &urls, &issuer)
-                    .with_observer(observer.clone()),
+                    .with_observer(observer),
             )
         })
         .collect();
@@ -169,7 +183,7 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
     let retried_starts = Arc::new(AtomicUsize::new(0));
     let t0 = Instant::now();
     let mut tasks = Vec::new();
-    for backend in backends {
+    for (i, backend) in backends.into_iter().enumerate() {
         let (next, done, failures, retried) = (
             next.clone(),
             done.clone(),
@@ -178,6 +192,8 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
         );
         let identities = identities.clone();
         tasks.push(tokio::spawn(async move {
+            // A fleet does not switch on in one millisecond: the boxes come up over ~1 s.
+            tokio::time::sleep(Duration::from_millis(5 * i as u64)).await;
             loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
                 if n >= total || t0.elapsed() > deadline {
@@ -224,10 +240,11 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
             && let Some(relay) = a.take()
         {
             a_rss = rss_kib(relay.child.id());
-            relay.signal(libc::SIGKILL);
+            relay.signal(signal);
             killed_at = Some(finished);
-            drop(relay);
-            eprintln!("killed instance A (SIGKILL) after {finished} sign-ins");
+            // Dropping it waits for the process: a TERMed instance drains in the background.
+            tokio::task::spawn_blocking(move || drop(relay));
+            eprintln!("stopped instance A (signal {signal}) after {finished} sign-ins");
         }
     }
     let wall = t0.elapsed();
@@ -248,14 +265,19 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
     let distinct: HashSet<&String> = hook_ids.iter().collect();
     let failures = failures.lock().map(|f| f.clone()).unwrap_or_default();
     let calls = timings.lock().map(|t| t.clone()).unwrap_or_default();
-    let mut added: Vec<f64> = calls
-        .iter()
-        .filter_map(|c| {
-            c.broker
-                .map(|b| c.total.saturating_sub(b).as_secs_f64() * 1000.0)
-        })
-        .collect();
-    added.sort_by(f64::total_cmp);
+    let added = |want_first: bool| {
+        let mut v: Vec<f64> = calls
+            .iter()
+            .filter(|(first, _)| *first == want_first)
+            .filter_map(|(_, c)| {
+                c.broker
+                    .map(|b| c.total.saturating_sub(b).as_secs_f64() * 1000.0)
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (added, first_calls) = (added(false), added(true));
     let pushes: u64 = sim.pushes().values().sum();
 
     println!("relay load: {boxes} boxes, {total} sign-ins, 2 instances sharing Redis");
@@ -272,11 +294,17 @@ async fn run(boxes: usize, total: usize, deadline: Duration, kill_at: f64) -> bo
         distinct.len()
     );
     println!(
-        "  relay-added latency over {} calls: median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "  relay-added latency, {} calls on an open connection: median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         added.len(),
         percentile(&added, 50.0),
         percentile(&added, 99.0),
         added.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "  relay-added latency, first call of each box (TLS handshake included), {} calls: median {:.2} ms, p99 {:.2} ms",
+        first_calls.len(),
+        percentile(&first_calls, 50.0),
+        percentile(&first_calls, 99.0)
     );
     println!(
         "  relay RSS: A {} KiB (peak {}) when killed after {} sign-ins; B {} KiB (peak {}) at the end",

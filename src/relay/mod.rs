@@ -232,5 +232,10 @@ async fn serve(
     {
         tracing::warn!("some connections were still busy after {DRAIN_TIMEOUT:?}");
     }
+    if let Some(webhook) = &relay.webhook
+        && !webhook.drain(DRAIN_TIMEOUT).await
+    {
+        tracing::error!("webhook deliveries still pending at shutdown were dropped");
+    }
     Ok(())
 }

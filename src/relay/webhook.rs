@@ -87,6 +87,15 @@ impl Webhook {
         });
     }
 
+    /// Waits (at most `limit`) until no delivery is pending: at shutdown, so that a stopped
+    /// instance does not drop identities it has not sent yet.
+    pub async fn drain(&self, limit: Duration) -> bool {
+        let all = u32::try_from(MAX_PENDING).unwrap_or(u32::MAX);
+        tokio::time::timeout(limit, self.pending.acquire_many(all))
+            .await
+            .is_ok_and(|p| p.is_ok())
+    }
+
     async fn deliver(&self, body: Vec<u8>) {
         let delivery = uuid::Uuid::new_v4().to_string();
         let mut last = String::new();

@@ -172,6 +172,7 @@ pub struct RelayProc {
     pub metrics_url: String,
     pub log: Arc<Mutex<String>>,
     pub config: PathBuf,
+    terminated: std::sync::atomic::AtomicBool,
 }
 
 pub const WEBHOOK_KEY: &str = "test-webhook-key";
@@ -243,6 +244,7 @@ impl RelayProc {
             metrics_url: format!("http://127.0.0.1:{metrics_port}"),
             log,
             config,
+            terminated: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -251,6 +253,10 @@ impl RelayProc {
     }
 
     pub fn signal(&self, sig: libc::c_int) {
+        if sig == libc::SIGTERM {
+            self.terminated
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         let pid = libc::pid_t::try_from(self.child.id()).expect("pid");
         // SAFETY: kill(2) on our own child's pid with a valid signal number.
         unsafe {
@@ -261,6 +267,18 @@ impl RelayProc {
 
 impl Drop for RelayProc {
     fn drop(&mut self) {
+        // After a SIGTERM, give the instance its drain time before killing it.
+        let until = Instant::now() + Duration::from_secs(12);
+        while Instant::now() < until {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            if self.terminated.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            } else {
+                break;
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
