@@ -318,17 +318,20 @@ async fn run(
         println!("  lost: {f}");
     }
     let p99 = percentile(&added, 99.0);
+    // RELAY_LOAD_LATENCY=report: the latency budget is printed, not enforced (a shared or
+    // loaded machine says little about the relay's own latency).
+    let enforce_latency = std::env::var("RELAY_LOAD_LATENCY").as_deref() != Ok("report");
     let ok = signed_in == total
         && failures.is_empty()
         && distinct.len() == hook_ids.len()
         && hook_ids.len() == signed_in
-        && p99 <= 20.0;
+        && (p99 <= 20.0 || !enforce_latency);
     println!(
         "relay load: {}",
         if ok {
             "PASS"
         } else {
-            "FAIL (all signed in, no duplicate or missing delivery, p99 <= 20 ms)"
+            "FAIL (all signed in, no duplicate or missing delivery, p99 <= 20 ms unless RELAY_LOAD_LATENCY=report)"
         }
     );
     if !ok {
