@@ -10,6 +10,7 @@
 //!   buffer is pixel for pixel what a full repaint draws: no part is left at the old scale.
 //!
 //! One test function: a Slint platform is installed once per process and lives on one thread.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::rc::Rc;
 
