@@ -12,6 +12,7 @@ use crate::ciba::{
     Action, ClientAuth, ClientConfig, ClientSecret, Dialect, HintEncoding, NonceMode,
 };
 use crate::handoff::HandoffConfig;
+use crate::relay_client::RelayClientConfig;
 use crate::session::code;
 
 /// The broker's public PP demo client (broker docs, "Ciba integration": "Getting started").
@@ -36,6 +37,9 @@ pub enum ProfileName {
     SignaturgruppenProd,
     /// Any CIBA OP in poll mode, found by discovery from `issuer`.
     Generic,
+    /// Through the operator's relay (`[relay]`), which holds the broker secret: this box
+    /// holds none. `issuer` and `client_id` are the broker's, to check the ID token.
+    Relay,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -131,6 +135,21 @@ pub struct FileConfig {
     pub request_timeout_secs: Option<u64>,
     pub ui: UiConfig,
     pub handoff: HandoffConfig,
+    pub relay: Option<RelayFileConfig>,
+}
+
+/// `[relay]`: where the operator's relay is and this box's client certificate.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayFileConfig {
+    /// One or more instances; a request that cannot connect goes to the next.
+    pub urls: Vec<String>,
+    /// Box certificate and key (PEM). Relative paths are systemd credentials
+    /// (`$CREDENTIALS_DIRECTORY/…`); default `relay_cert` and `relay_key`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// CA of the relay's server certificate; default: the system's roots.
+    pub ca: Option<PathBuf>,
 }
 
 /// `ciba_nonce = "verify" | "require" | "off"`. The boolean of earlier versions is still
@@ -225,6 +244,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub ui: UiConfig,
     pub handoff: HandoffConfig,
+    /// Profile `relay` only.
+    pub relay: Option<RelayClientConfig>,
 }
 
 /// The file to read: `--config`, `$MITID_FLEX_TV_CONFIG`, the XDG config dir, then /etc.
@@ -297,6 +318,12 @@ impl Settings {
         Settings::resolve(source, file, o, secret_from_environment()?)
     }
 
+    /// Resolves an already parsed config (the relay's `[broker]` table) with the secret
+    /// from the usual sources.
+    pub fn load_with(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError> {
+        Settings::resolve(None, file, o, secret_from_environment()?)
+    }
+
     /// Pure resolution, for tests.
     pub fn resolve(
         source: Option<PathBuf>,
@@ -314,7 +341,9 @@ impl Settings {
             (_, Some(i)) => Some(i),
             (ProfileName::Simulator, None) => None,
             (ProfileName::SignaturgruppenPp, None) => Some(PP_AUTHORITY.to_string()),
-            (ProfileName::SignaturgruppenProd, None) => Some(PROD_AUTHORITY.to_string()),
+            (ProfileName::SignaturgruppenProd | ProfileName::Relay, None) => {
+                Some(PROD_AUTHORITY.to_string())
+            }
             (ProfileName::Generic, None) => {
                 return Err(ConfigError::invalid(
                     "issuer",
@@ -331,7 +360,20 @@ impl Settings {
         );
         let client_id = o.client_id.clone().or(f.client_id.clone());
         let secret = env_secret.or(f.client_secret.as_ref().map(|s| s.expose().to_string()));
+        let relay = if profile == ProfileName::Relay {
+            if secret.is_some() {
+                return Err(ConfigError::invalid(
+                    "client_secret",
+                    "profile relay: the broker secret belongs on the relay, not on this box; \
+                     remove client_secret",
+                ));
+            }
+            Some(relay_client(f.relay.as_ref(), &f)?)
+        } else {
+            None
+        };
         let (client_id, secret) = match (client_id, secret) {
+            (Some(id), None) if relay.is_some() => (id, String::new()),
             (Some(id), Some(s)) => (id, s),
             (None, None) if demo_client => (PP_DEMO_CLIENT_ID.into(), PP_DEMO_CLIENT_SECRET.into()),
             (Some(id), None) if demo_client && id == PP_DEMO_CLIENT_ID => {
@@ -428,6 +470,7 @@ impl Settings {
             ),
             ui: f.ui.clone(),
             handoff: f.handoff.clone(),
+            relay,
         })
     }
 
@@ -464,6 +507,46 @@ impl Settings {
             &self.reference_template
         }
     }
+}
+
+fn relay_client(
+    r: Option<&RelayFileConfig>,
+    f: &FileConfig,
+) -> Result<RelayClientConfig, ConfigError> {
+    let r =
+        r.ok_or_else(|| ConfigError::invalid("relay", "profile relay needs a [relay] table"))?;
+    if r.urls.is_empty() || r.urls.iter().any(|u| !u.starts_with("https://")) {
+        return Err(ConfigError::invalid(
+            "relay.urls",
+            "one or more https:// URLs",
+        ));
+    }
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    let place = |p: Option<&PathBuf>, default: &str| {
+        let p = p.cloned().unwrap_or_else(|| PathBuf::from(default));
+        match &credentials {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p,
+        }
+    };
+    Ok(RelayClientConfig {
+        urls: r.urls.clone(),
+        cert: place(r.cert.as_ref(), "relay_cert"),
+        key: place(r.key.as_ref(), "relay_key"),
+        ca: r.ca.clone(),
+        request_timeout: Duration::from_secs(f.request_timeout_secs.unwrap_or(15).clamp(2, 120)),
+    })
+}
+
+/// `http://` to this machine (loopback address or `localhost`).
+pub fn is_loopback_http(url: &url::Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
 }
 
 /// TLS always, except to this machine (the simulator, a local test OP).

@@ -13,6 +13,9 @@ pub mod identifier;
 pub mod lang;
 pub mod logging;
 pub mod qr;
+#[cfg(feature = "relay")]
+pub mod relay;
+pub mod relay_client;
 pub mod sanitize;
 pub mod session;
 /// The offline broker simulator: in the desktop build and `mitid-flex-sim`, never in the kiosk.

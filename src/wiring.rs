@@ -19,6 +19,7 @@ pub use problem::{ConfigProblem, load};
 use crate::ciba::{CibaClient, CibaError};
 use crate::config::{BindingMessage, Settings};
 use crate::lang::Lang;
+use crate::relay_client::{RelayBackend, RelayClientError};
 use crate::session::{SessionSettings, WaitPolicy};
 #[cfg(feature = "sim")]
 use crate::sim::SimHandle;
@@ -53,6 +54,8 @@ pub enum WiringError {
     NoSimulator,
     #[error("{0}")]
     Client(#[from] CibaError),
+    #[error("relay: {0}")]
+    Relay(RelayClientError),
     #[error("setting up the session: {0}")]
     Join(String),
 }
@@ -94,15 +97,22 @@ pub async fn connect(
         let _ = approve_after;
         settings.issuer.clone().ok_or(WiringError::NoSimulator)?
     };
-    // Loads the TLS roots: off the UI thread, after the first frame.
-    let client = CibaClient::new(settings.client_config(&issuer))?;
+    // Loads the TLS roots (and, for a relay, the box's certificate): off the UI thread,
+    // after the first frame.
+    let backend = match &settings.relay {
+        Some(relay) => AnyBackend::Relay(
+            RelayBackend::new(relay, settings.client_config(&issuer))
+                .map_err(WiringError::Relay)?,
+        ),
+        None => AnyBackend::Direct(CibaClient::new(settings.client_config(&issuer))?),
+    };
     let s = settings.clone();
     let i = issuer.clone();
     let session = tokio::task::spawn_blocking(move || session_settings(&s, &i))
         .await
         .map_err(|e| WiringError::Join(e.to_string()))?;
     Ok(Wired {
-        backend: Arc::new(AnyBackend::Direct(client)),
+        backend: Arc::new(backend),
         session,
         issuer,
         #[cfg(feature = "sim")]

@@ -53,6 +53,13 @@ pub enum CibaError {
     /// The broker profile has no such endpoint (e.g. cancel on a generic OP).
     Unsupported(&'static str),
 
+    /// A relay refused to push yet (HTTP 429): too many requests for this box or viewer.
+    /// The viewer is told to wait this many seconds.
+    RateLimited {
+        endpoint: &'static str,
+        retry_after_secs: u64,
+    },
+
     /// An ID token failed validation, at the numbered step of `idtoken::validate`.
     IdToken(IdTokenError),
 }
@@ -131,6 +138,10 @@ impl CibaError {
             CibaError::Discovery(d) => format!("discovery document rejected: {d}"),
             CibaError::Unsupported(what) => format!("not supported by this OP: {what}"),
             CibaError::IdToken(e) => format!("ID token rejected at {e}"),
+            CibaError::RateLimited {
+                endpoint,
+                retry_after_secs,
+            } => format!("{endpoint} limits requests: try again in {retry_after_secs} s"),
         }
     }
 }

@@ -26,7 +26,8 @@ Config is read from --config, $MITID_FLEX_TV_CONFIG, $XDG_CONFIG_HOME/mitid-flex
 then /etc/mitid-flex-tv/config.toml. The client secret may come from \
 $CREDENTIALS_DIRECTORY/client_secret (systemd LoadCredential) or $MITID_FLEX_TV_CLIENT_SECRET.",
     after_help = "Exit codes: 0 signed in · 2 usage or config error · 3 rejected in the app · 4 expired · \
-5 unknown user · 6 broker or network failure · 7 ID token rejected · 130 interrupted (the request is cancelled)."
+5 unknown user · 6 broker or network failure · 7 ID token rejected · 8 too many sign-ins, try later (relay) · \
+130 interrupted (the request is cancelled)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -166,7 +167,7 @@ pub async fn connect(common: &Common, settings: &Settings) -> Result<Wired, i32>
 /// Exit status when the broker cannot be reached from the config (`check`, `signin`).
 pub fn wiring_exit_code(e: &WiringError) -> i32 {
     match e {
-        WiringError::Client(_) | WiringError::NoSimulator => EXIT_CONFIG,
+        WiringError::Client(_) | WiringError::Relay(_) | WiringError::NoSimulator => EXIT_CONFIG,
         WiringError::Simulator(_) | WiringError::Join(_) => EXIT_BROKER,
     }
 }
@@ -184,6 +185,7 @@ pub fn exit_code(outcome: &Outcome) -> i32 {
         | Outcome::MitIdError { .. }
         | Outcome::Failed { .. } => EXIT_BROKER,
         Outcome::TokenRejected { .. } => 7,
+        Outcome::RateLimited { .. } => 8,
         Outcome::Cancelled => 130,
     }
 }

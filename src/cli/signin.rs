@@ -239,6 +239,13 @@ fn report(outcome: &Outcome, lang: Lang) -> i32 {
             )
             .to_string(),
         Outcome::Cancelled => lang.text("Annulleret.", "Cancelled.").to_string(),
+        Outcome::RateLimited { wait_secs } => format!(
+            "{} {wait_secs} s.",
+            lang.text(
+                "For mange login-forsøg. Prøv igen om",
+                "Too many sign-in attempts. Try again in"
+            )
+        ),
         Outcome::NoConnection { detail } => format!(
             "{} ({detail})",
             lang.text(

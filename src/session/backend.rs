@@ -15,11 +15,40 @@ use crate::ciba::{
     Profile, StartResponse, TokenResponse,
 };
 
+/// A request the OP accepted, as the session sees it.
+#[derive(Debug)]
+pub struct Started {
+    pub auth_req_id: AuthReqId,
+    pub expires_in: u64,
+    /// Absent means the CIBA Core default of 5 s.
+    pub interval: Option<u64>,
+    /// Set when the backend wrote the reference text and code itself (a relay does, so that
+    /// a box cannot choose what the viewer's phone shows); the session then shows these.
+    pub shown: Option<Shown>,
+    /// Set when the backend already turned a QR request into its URL (CIBA + PAR).
+    pub par: Option<ParResponse>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub reference_text: String,
+    pub code: String,
+}
+
+impl From<StartResponse> for Started {
+    fn from(s: StartResponse) -> Self {
+        Started {
+            auth_req_id: s.auth_req_id,
+            expires_in: s.expires_in,
+            interval: s.interval,
+            shown: None,
+            par: None,
+        }
+    }
+}
+
 pub trait Backend: Send + Sync + 'static {
-    fn start(
-        &self,
-        hint: &LoginHint,
-    ) -> impl Future<Output = Result<StartResponse, CibaError>> + Send;
+    fn start(&self, hint: &LoginHint) -> impl Future<Output = Result<Started, CibaError>> + Send;
     fn poll(&self, id: &AuthReqId) -> impl Future<Output = Result<PollOutcome, CibaError>> + Send;
     fn cancel(&self, id: &AuthReqId) -> impl Future<Output = Result<(), CibaError>> + Send;
     fn init_auth(
@@ -38,8 +67,8 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 impl Backend for CibaClient {
-    async fn start(&self, hint: &LoginHint) -> Result<StartResponse, CibaError> {
-        CibaClient::start(self, hint).await
+    async fn start(&self, hint: &LoginHint) -> Result<Started, CibaError> {
+        CibaClient::start(self, hint).await.map(Started::from)
     }
     async fn poll(&self, id: &AuthReqId) -> Result<PollOutcome, CibaError> {
         CibaClient::poll(self, id).await

@@ -10,6 +10,12 @@ pub fn failure(e: &CibaError) -> Outcome {
     let detail = e.to_string();
     match e {
         CibaError::Oauth { code, .. } if code == "unknown_user_id" => Outcome::UnknownUser,
+        // Checked before `is_network`: a relay's 429 is a wait the viewer is told, not an outage.
+        CibaError::RateLimited {
+            retry_after_secs, ..
+        } => Outcome::RateLimited {
+            wait_secs: *retry_after_secs,
+        },
         _ if e.is_network() => Outcome::NoConnection { detail },
         // The OP answered, but with nonsense: the broker's problem, not our configuration.
         CibaError::Protocol { .. } | CibaError::BadStart { .. } | CibaError::TooLarge { .. } => {

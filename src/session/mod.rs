@@ -17,11 +17,11 @@ pub mod timing;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub use backend::Backend;
+pub use backend::{Backend, Shown, Started};
 pub use runner::{SessionHandle, spawn};
 pub use timing::WaitPolicy;
 
-use crate::ciba::{Action, FlexSubject, NonceMode, Profile};
+use crate::ciba::{Action, FlexHint, FlexSubject, LoginHint, NonceMode, Profile};
 
 /// Whom to ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +48,35 @@ pub struct SessionSettings {
     /// characters), rather than the whole reference text.
     pub binding_message_is_code: bool,
     pub policy: WaitPolicy,
+}
+
+/// The request the OP gets for `who`, carrying `reference_text` (Flex) or the code (standard
+/// `binding_message`, CIBA Core §7.1) and a fresh `ciba_nonce` when configured. Shared by the
+/// session and the relay, which builds it for its boxes.
+pub fn login_hint(who: Who, s: &SessionSettings, reference_text: &str, code: &str) -> LoginHint {
+    match who {
+        Who::Flex(subject) => LoginHint::Flex(FlexHint {
+            subject,
+            reference_text: reference_text.to_string(),
+            ip: s.client_ip,
+            action: s.action,
+            reference_id: None,
+            ciba_nonce: (s.ciba_nonce != NonceMode::Off)
+                .then(|| uuid::Uuid::new_v4().simple().to_string()),
+        }),
+        Who::UserId(user_id) => LoginHint::Standard {
+            user_id,
+            binding_message: Some(if s.binding_message_is_code {
+                code.to_string()
+            } else {
+                reference_text.to_string()
+            }),
+        },
+        Who::Qr => LoginHint::BrokerOidc {
+            idp_values: "mitid".into(),
+            prompt_login: true,
+        },
+    }
 }
 
 /// What the viewer has to look at while the phone decides.
@@ -87,6 +116,11 @@ pub enum Outcome {
     Expired,
     /// The OP does not know this viewer (`unknown_user_id`).
     UnknownUser,
+    /// The operator's relay refused to push yet (HTTP 429): too many sign-ins for this TV or
+    /// this viewer. Nothing was sent to the phone; try again after `wait_secs`.
+    RateLimited {
+        wait_secs: u64,
+    },
     /// `invalid_grant` while waiting: the result was lost or already taken. Start again.
     StartAgain,
     /// The viewer (or the app's exit) cancelled; the OP was told once.

@@ -10,10 +10,8 @@ use tokio::time::{Instant, sleep_until};
 use super::code::{render, verification_code};
 use super::finish::{failure, terminal};
 use super::timing::{Answer, Schedule, Step};
-use super::{Backend, Outcome, SessionSettings, Update, Waiting, Who};
-use crate::ciba::{
-    AuthReqId, CibaError, FlexHint, LoginHint, NonceMode, PollOutcome, StartResponse,
-};
+use super::{Backend, Outcome, SessionSettings, Started, Update, Waiting, Who};
+use crate::ciba::{AuthReqId, CibaError, NonceMode, PollOutcome};
 
 /// How long leaving may wait for the OP to hear about it: Back, SIGINT and SIGTERM end the
 /// sign-in within a second, whatever is in flight.
@@ -99,7 +97,7 @@ async fn cancelled_at_op<B: Backend>(backend: &B, id: &AuthReqId) -> Outcome {
 /// comes (as long as the runtime lives, i.e. in the TV app).
 async fn abandon_start<B: Backend>(
     backend: Arc<B>,
-    mut start: JoinHandle<Result<StartResponse, CibaError>>,
+    mut start: JoinHandle<Result<Started, CibaError>>,
 ) -> Outcome {
     let now = Instant::now();
     let give_up = now.checked_add(CANCEL_BUDGET).unwrap_or(now);
@@ -135,30 +133,8 @@ pub async fn run<B: Backend>(
         }
     };
     let reference_text = render(&s.reference_template, &s.service_name, &code);
-    let nonce = (s.ciba_nonce != NonceMode::Off).then(|| uuid::Uuid::new_v4().simple().to_string());
     let is_qr = matches!(who, Who::Qr);
-    let hint = match who {
-        Who::Flex(subject) => LoginHint::Flex(FlexHint {
-            subject,
-            reference_text: reference_text.clone(),
-            ip: s.client_ip,
-            action: s.action,
-            reference_id: None,
-            ciba_nonce: nonce.clone(),
-        }),
-        Who::UserId(user_id) => LoginHint::Standard {
-            user_id,
-            binding_message: Some(if s.binding_message_is_code {
-                code.clone()
-            } else {
-                reference_text.clone()
-            }),
-        },
-        Who::Qr => LoginHint::BrokerOidc {
-            idp_values: "mitid".into(),
-            prompt_login: true,
-        },
-    };
+    let hint = super::login_hint(who, s, &reference_text, &code);
     // Only the Flex hint carries ciba_nonce; expect back exactly what was sent.
     let nonce = hint.ciba_nonce().map(str::to_string);
     on_update(Update::Starting);
@@ -179,6 +155,11 @@ pub async fn run<B: Backend>(
     };
     let backend = &*backend;
     let started = Instant::now();
+    // A relay writes the reference text itself; the viewer must see what the phone shows.
+    let (reference_text, code) = match start.shown {
+        Some(shown) => (shown.reference_text, shown.code),
+        None => (reference_text, code),
+    };
     let id = start.auth_req_id;
     tracing::info!(req = %id.log_tag(), expires_in = start.expires_in, interval = ?start.interval, "CIBA request started");
     if *cancel.borrow_and_update() {
@@ -188,9 +169,12 @@ pub async fn run<B: Backend>(
     let mut expires_in = Duration::from_secs(start.expires_in);
     let mut authentication_uri = None;
     if is_qr {
-        let par = tokio::select! {
-            r = backend.init_auth(&id) => r,
-            _ = cancelled(&mut cancel) => return cancelled_at_op(backend, &id).await,
+        let par = match start.par {
+            Some(p) => Ok(p),
+            None => tokio::select! {
+                r = backend.init_auth(&id) => r,
+                _ = cancelled(&mut cancel) => return cancelled_at_op(backend, &id).await,
+            },
         };
         match par {
             Ok(p) => {

@@ -174,6 +174,10 @@ impl SimHandle {
     pub fn requests(&self) -> Vec<RequestInfo> {
         self.shared.requests().list()
     }
+    /// Same as `GET /_sim/pushes`: requests pushed to each identity, by user ID.
+    pub fn pushes(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.requests().pushes()
+    }
     pub fn request(&self, auth_req_id: &str) -> Option<RequestInfo> {
         self.shared.requests().info(auth_req_id)
     }

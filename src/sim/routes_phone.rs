@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/", get(|| async { Redirect::to("/phone") }))
         .route("/phone", get(phone))
         .route("/_sim/requests", get(requests))
+        .route("/_sim/pushes", get(pushes))
         .route("/_sim/identities", get(identities))
         .route("/_sim/approve/{auth_req_id}", post(approve))
         .route("/_sim/reject/{auth_req_id}", post(reject))
@@ -51,8 +52,19 @@ async fn phone() -> Response {
     response
 }
 
+/// How many requests reached each identity's app since the start (`{"user_id": n}`), also
+/// for requests `/_sim/requests` no longer lists: what push-bombing limits are judged by.
+async fn pushes(State(shared): Sh) -> Response {
+    no_store(shared.requests().pushes())
+}
+
 async fn requests(State(shared): Sh) -> Response {
-    let mut response = axum::Json(shared.requests().list()).into_response();
+    no_store(shared.requests().list())
+}
+
+/// Live state: a browser must never show a cached copy.
+fn no_store(value: impl serde::Serialize) -> Response {
+    let mut response = axum::Json(value).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -113,6 +113,9 @@ pub(crate) struct Requests {
     by_id: HashMap<String, AuthRequest>,
     order: Vec<String>,
     by_request_uri: HashMap<String, String>,
+    /// Requests pushed to each identity's app since the start, by user ID; kept after the
+    /// requests themselves are pruned. Bounded by the configured identities.
+    pushes: std::collections::BTreeMap<String, u64>,
 }
 
 impl Requests {
@@ -122,6 +125,7 @@ impl Requests {
             by_id,
             order,
             by_request_uri,
+            ..
         } = self;
         let finished = |r: &AuthRequest| {
             r.status != RequestStatus::Pending || r.created + r.new.expires_in <= now
@@ -210,6 +214,10 @@ impl Requests {
         // Shaped like the broker's ids: 64 uppercase hex digits and a "-1" suffix.
         let id = format!("{}-1", random_hex(32));
         let now = Instant::now();
+        if let Some(identity) = &new.identity {
+            let n = self.pushes.entry(identity.user_id.clone()).or_default();
+            *n = n.saturating_add(1);
+        }
         let created_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, ms);
         let request = AuthRequest {
             new,
@@ -254,6 +262,10 @@ impl Requests {
                 Some(r.info(id, now))
             })
             .collect()
+    }
+
+    pub fn pushes(&self) -> std::collections::BTreeMap<String, u64> {
+        self.pushes.clone()
     }
 
     pub fn info(&mut self, id: &str) -> Option<RequestInfo> {

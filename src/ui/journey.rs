@@ -105,6 +105,8 @@ pub struct OutcomeView {
     pub can_retry: bool,
     /// The request to retry or edit; `None` when the app could not start at all.
     pub request: Option<Request>,
+    /// `TooMany`: seconds the viewer has to wait before trying again.
+    pub wait_secs: u64,
 }
 
 impl OutcomeView {

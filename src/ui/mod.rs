@@ -63,6 +63,7 @@ pub const SCREENS: &[&str] = &[
     "expired",
     "unknown-user",
     "offline",
+    "too-many",
     "config-error",
     "failed",
 ];

@@ -145,6 +145,7 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "rejected" => fail(Outcome::Rejected),
         "expired" => fail(Outcome::Expired),
         "unknown-user" => fail(Outcome::UnknownUser),
+        "too-many" => fail(Outcome::RateLimited { wait_secs: 95 }),
         "offline" => fail(Outcome::NoConnection { detail: "error sending request for url (https://pp.netseidbroker.dk/op/connect/token): connection refused".into() }),
         "config-error" => {
             fail(Outcome::ConfigRefused { detail: "invalid_client: client authentication failed (client_id 62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9)".into() });

@@ -231,6 +231,9 @@ async fn wire(
             super::WiringError::Client(e) => Outcome::ConfigRefused {
                 detail: e.to_string(),
             },
+            e @ super::WiringError::Relay(_) => Outcome::ConfigRefused {
+                detail: e.to_string(),
+            },
             other => Outcome::Failed {
                 detail: other.to_string(),
             },

@@ -9,7 +9,9 @@ use mitid_flex_tv::ciba::{
     AuthReqId, CibaError, FlexSubject, IdToken, LoginHint, NonceMode, ParResponse, PollOutcome,
     Profile, StartResponse, TokenResponse,
 };
-use mitid_flex_tv::session::{self, Backend, Outcome, SessionSettings, Update, WaitPolicy, Who};
+use mitid_flex_tv::session::{
+    self, Backend, Outcome, SessionSettings, Started, Update, WaitPolicy, Who,
+};
 use tokio::time::Instant;
 
 /// One scripted poll answer, or a transport failure, after an optional delay.
@@ -108,7 +110,7 @@ pub fn tokens() -> PollOutcome {
 }
 
 impl Backend for Fake {
-    async fn start(&self, hint: &LoginHint) -> Result<StartResponse, CibaError> {
+    async fn start(&self, hint: &LoginHint) -> Result<Started, CibaError> {
         self.log.lock().unwrap().hints.push(hint.clone());
         tokio::time::sleep(self.start_delay).await;
         if let Some(e) = self.start_error {
@@ -118,7 +120,8 @@ impl Backend for Fake {
             auth_req_id: AuthReqId::new("req-1"),
             expires_in: self.expires_in,
             interval: self.interval,
-        })
+        }
+        .into())
     }
 
     async fn poll(&self, _id: &AuthReqId) -> Result<PollOutcome, CibaError> {

@@ -19,6 +19,7 @@ pub fn enter(outcome: &Outcome, request: Request) -> Option<OutcomeView> {
         details: false,
         can_retry,
         request: Some(request.clone()),
+        wait_secs: 0,
     };
     Some(match outcome {
         Outcome::SignedIn(_) | Outcome::Cancelled => return None,
@@ -42,6 +43,10 @@ pub fn enter(outcome: &Outcome, request: Request) -> Option<OutcomeView> {
             view(OutcomeKind::Failed, format!("MitID status {status}"), true)
         }
         Outcome::Failed { detail } => view(OutcomeKind::Failed, detail.clone(), true),
+        Outcome::RateLimited { wait_secs } => OutcomeView {
+            wait_secs: *wait_secs,
+            ..view(OutcomeKind::TooMany, String::new(), true)
+        },
     })
 }
 
@@ -53,6 +58,7 @@ pub fn config_problem(detail: String) -> OutcomeView {
         details: true,
         can_retry: false,
         request: None,
+        wait_secs: 0,
     }
 }
 
@@ -63,6 +69,7 @@ pub fn push(app: &AppWindow, o: &OutcomeView) {
     a.set_details_shown(o.details);
     a.set_can_retry(o.can_retry);
     a.set_can_edit(o.edit_field().is_some());
+    a.set_wait_secs(i32::try_from(o.wait_secs).unwrap_or(i32::MAX));
 }
 
 pub fn grid(o: &OutcomeView) -> Grid {

@@ -1,0 +1,522 @@
+//! The box side of relay mode: a session `Backend` that asks the operator's relay (which
+//! holds the broker's client secret) instead of the broker.
+//!
+//! The box proves who it is with its client certificate (mutual TLS). It trusts the relay
+//! for nothing that signs a viewer in: the ID token it gets back is validated again here,
+//! against the broker's own discovery and JWKS (OIDC Core §3.1.3.7), so a compromised relay
+//! cannot sign anyone in without the broker's signature.
+
+pub mod wire;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::ciba::{
+    AuthReqId, CibaClient, CibaError, ClientConfig, FlexSubject, IdToken, LoginHint, NonceMode,
+    ParResponse, PollOutcome, Profile, TokenResponse,
+};
+use crate::session::{Backend, Shown, Started};
+use wire::{ErrorBody, PollReply, ResultBody, StartReply, StartRequest, WireOutcome, WireWho};
+
+/// Largest relay answer read; an ID token is a few KiB.
+const MAX_BODY: usize = 64 * 1024;
+/// Longest wait a 429 may ask for before we show it to the viewer as is.
+const MAX_RETRY_AFTER_SECS: u64 = 3600;
+const ENDPOINT: &str = "relay";
+
+/// Where the relay is and how this box proves itself.
+#[derive(Clone, Debug)]
+pub struct RelayClientConfig {
+    /// One or more relay instances (`https://…`); a request that cannot connect to one is
+    /// sent to the next.
+    pub urls: Vec<String>,
+    /// The box's certificate chain and private key (PEM), usually systemd credentials.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// CA that signed the relay's server certificate; `None` trusts the system's roots.
+    pub ca: Option<PathBuf>,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayClientError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Tls(String),
+    #[error("relay mode needs at least one https relay URL")]
+    NoUrl,
+}
+
+/// One relay call as the box saw it: for fleet monitoring and the load benchmark.
+#[derive(Clone, Copy, Debug)]
+pub struct CallTiming {
+    pub call: &'static str,
+    /// From sending the request to the last byte of the answer.
+    pub total: Duration,
+    /// What the relay says it waited for the broker (`Server-Timing: broker;dur=…`).
+    pub broker: Option<Duration>,
+}
+
+pub type Observer = std::sync::Arc<dyn Fn(CallTiming) + Send + Sync>;
+
+pub struct RelayBackend {
+    http: reqwest::Client,
+    observer: Option<Observer>,
+    urls: Vec<String>,
+    /// The instance that answered last: try it first.
+    preferred: AtomicUsize,
+    /// Discovery and JWKS of the broker, for validation only. Its secret is empty and it
+    /// never sends a request that would need one.
+    broker: CibaClient,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, RelayClientError> {
+    std::fs::read(path).map_err(|source| RelayClientError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl RelayBackend {
+    /// `broker` is the broker's issuer and this operator's client_id (both public); its
+    /// `client_secret` must be empty.
+    pub fn new(cfg: &RelayClientConfig, broker: ClientConfig) -> Result<Self, RelayClientError> {
+        let urls: Vec<String> = cfg
+            .urls
+            .iter()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .filter(|u| u.starts_with("https://"))
+            .collect();
+        if urls.is_empty() || urls.len() != cfg.urls.len() {
+            return Err(RelayClientError::NoUrl);
+        }
+        let mut pem = read(&cfg.cert)?;
+        pem.push(b'\n');
+        pem.extend(read(&cfg.key)?);
+        let identity = reqwest::Identity::from_pem(&pem)
+            .map_err(|e| RelayClientError::Tls(format!("box certificate or key: {e}")))?;
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(true)
+            .identity(identity)
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(cfg.request_timeout)
+            .user_agent(concat!("mitid-flex-tv/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &cfg.ca {
+            let certs = reqwest::Certificate::from_pem_bundle(&read(ca)?)
+                .map_err(|e| RelayClientError::Tls(format!("relay CA {}: {e}", ca.display())))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| RelayClientError::Tls(format!("HTTP client: {e}")))?;
+        let broker =
+            CibaClient::new(broker).map_err(|e| RelayClientError::Tls(format!("broker: {e}")))?;
+        Ok(Self {
+            http,
+            observer: None,
+            urls,
+            preferred: AtomicUsize::new(0),
+            broker,
+        })
+    }
+
+    /// Sends `build(base_url)` to the preferred instance, then to the next ones while the
+    /// connection cannot be made. With `only_unsent`, a request that may have reached an
+    /// instance (it failed after connecting) is not repeated: a start must not push twice.
+    async fn send(
+        &self,
+        only_unsent: bool,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, CibaError> {
+        let n = self.urls.len();
+        let first = self.preferred.load(Ordering::Relaxed) % n;
+        let mut last = None;
+        for i in 0..n {
+            let at = (first + i) % n;
+            match build(&self.urls[at]).send().await {
+                Ok(resp) => {
+                    self.preferred.store(at, Ordering::Relaxed);
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    tracing::warn!(relay = %self.urls[at], error = %e, "relay instance unreachable");
+                    let retry = e.is_connect() || !only_unsent;
+                    last = Some(CibaError::transport(ENDPOINT, &e));
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last.unwrap_or(CibaError::Transport {
+            endpoint: ENDPOINT,
+            detail: "no relay instance".into(),
+        }))
+    }
+
+    /// Calls `f` after every relay call with its timing.
+    pub fn with_observer(mut self, f: Observer) -> Self {
+        self.observer = Some(f);
+        self
+    }
+
+    /// Sends, reads the answer (capped), and reports the timing.
+    async fn call(
+        &self,
+        call: &'static str,
+        only_unsent: bool,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, CibaError> {
+        let t0 = std::time::Instant::now();
+        let resp = self.send(only_unsent, build).await?;
+        let wait = retry_after(&resp);
+        let broker = server_timing(&resp);
+        let (status, bytes) = body(resp).await?;
+        if let Some(f) = &self.observer {
+            f(CallTiming {
+                call,
+                total: t0.elapsed(),
+                broker,
+            });
+        }
+        Ok(Answer {
+            status,
+            wait,
+            bytes,
+        })
+    }
+
+    fn url(base: &str, handle: &AuthReqId) -> String {
+        format!("{base}{}/{}", wire::START_PATH, handle.expose())
+    }
+}
+
+struct Answer {
+    status: u16,
+    /// `Retry-After` in seconds.
+    wait: Option<u64>,
+    bytes: Vec<u8>,
+}
+
+/// `Server-Timing: broker;dur=<ms>` (W3C Server Timing §3).
+fn server_timing(resp: &reqwest::Response) -> Option<Duration> {
+    let v = resp.headers().get("server-timing")?.to_str().ok()?;
+    let ms: f64 = v.strip_prefix("broker;dur=")?.trim().parse().ok()?;
+    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms.min(3_600_000.0) / 1000.0))
+}
+
+/// Reads at most `MAX_BODY` bytes; a longer body is an error, not a truncated parse.
+async fn body(mut resp: reqwest::Response) -> Result<(u16, Vec<u8>), CibaError> {
+    let status = resp.status().as_u16();
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| CibaError::transport(ENDPOINT, &e))?
+    {
+        if buf.len().saturating_add(chunk.len()) > MAX_BODY {
+            return Err(CibaError::Protocol {
+                endpoint: ENDPOINT,
+                status,
+                detail: format!("answer longer than {MAX_BODY} bytes"),
+            });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((status, buf))
+}
+
+fn retry_after(resp: &reqwest::Response) -> Option<u64> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// An error answer as a typed error: 429 carries the wait, the broker's OAuth codes pass
+/// through (`unknown_user_id` …), 5xx is the service's trouble.
+fn error_answer(status: u16, header_wait: Option<u64>, bytes: &[u8]) -> CibaError {
+    let parsed = serde_json::from_slice::<ErrorBody>(bytes).ok();
+    if status == 429 {
+        let secs = header_wait
+            .or(parsed.as_ref().and_then(|e| e.retry_after))
+            .unwrap_or(1)
+            .clamp(1, MAX_RETRY_AFTER_SECS);
+        return CibaError::RateLimited {
+            endpoint: ENDPOINT,
+            retry_after_secs: secs,
+        };
+    }
+    match parsed {
+        Some(e) if status < 500 => CibaError::Oauth {
+            endpoint: ENDPOINT,
+            status,
+            code: e.error,
+            description: e.error_description,
+        },
+        Some(e) => CibaError::Protocol {
+            endpoint: ENDPOINT,
+            status,
+            detail: e.error,
+        },
+        None => CibaError::Protocol {
+            endpoint: ENDPOINT,
+            status,
+            detail: "error status without an error body".into(),
+        },
+    }
+}
+
+fn wire_who(hint: &LoginHint) -> WireWho {
+    match hint {
+        LoginHint::Flex(f) => match &f.subject {
+            FlexSubject::Uuid(u) => WireWho::Uuid(u.clone()),
+            FlexSubject::Cpr(c) => WireWho::Cpr(c.expose().to_string()),
+        },
+        LoginHint::Standard { user_id, .. } => WireWho::UserId(user_id.clone()),
+        LoginHint::BrokerOidc { .. } => WireWho::Qr,
+    }
+}
+
+/// The relay's result as the session's poll outcome, so the session words it as always.
+fn from_result(r: ResultBody) -> PollOutcome {
+    let detail = r.detail.unwrap_or_default();
+    match r.outcome {
+        WireOutcome::SignedIn => match r.id_token {
+            Some(t) if !t.is_empty() => PollOutcome::Tokens(TokenResponse {
+                id_token: IdToken::new(t),
+                access_token: r.access_token.map(crate::ciba::AccessToken::new),
+                ciba_nonce: None,
+            }),
+            _ => PollOutcome::Malformed { status: 200 },
+        },
+        WireOutcome::Rejected => PollOutcome::Denied,
+        WireOutcome::Expired => PollOutcome::Expired,
+        WireOutcome::StartAgain => PollOutcome::InvalidGrant,
+        WireOutcome::ConfigRefused => PollOutcome::Refused {
+            code: "relay_config_refused".into(),
+            description: Some(detail),
+        },
+        WireOutcome::MitidError => PollOutcome::MitId { status: detail },
+        WireOutcome::TokenRejected => PollOutcome::Unknown {
+            code: "relay_token_rejected".into(),
+            description: Some(detail),
+        },
+        WireOutcome::Failed => PollOutcome::Unknown {
+            code: "relay_failed".into(),
+            description: Some(detail),
+        },
+    }
+}
+
+impl Backend for RelayBackend {
+    async fn start(&self, hint: &LoginHint) -> Result<Started, CibaError> {
+        let req = StartRequest {
+            who: wire_who(hint),
+        };
+        let Answer {
+            status,
+            wait,
+            bytes,
+        } = self
+            .call("start", true, |base| {
+                self.http
+                    .post(format!("{base}{}", wire::START_PATH))
+                    .json(&req)
+            })
+            .await?;
+        if status != 201 {
+            return Err(error_answer(status, wait, &bytes));
+        }
+        let r: StartReply = serde_json::from_slice(&bytes).map_err(|e| CibaError::Protocol {
+            endpoint: ENDPOINT,
+            status,
+            detail: format!("unexpected JSON: {e}"),
+        })?;
+        if r.handle.is_empty() || r.handle.len() > wire::MAX_HANDLE_LEN || r.expires_in == 0 {
+            return Err(CibaError::Protocol {
+                endpoint: ENDPOINT,
+                status,
+                detail: "empty or oversized handle, or zero expires_in".into(),
+            });
+        }
+        let qr = matches!(req.who, WireWho::Qr);
+        let par = match (qr, r.authentication_uri) {
+            (true, Some(uri)) => Some(ParResponse {
+                authentication_uri: uri,
+                expires_in: r.expires_in,
+            }),
+            (true, None) => {
+                return Err(CibaError::Protocol {
+                    endpoint: ENDPOINT,
+                    status,
+                    detail: "QR start without authentication_uri".into(),
+                });
+            }
+            (false, _) => None,
+        };
+        Ok(Started {
+            auth_req_id: AuthReqId::new(r.handle),
+            expires_in: r.expires_in,
+            interval: Some(r.interval),
+            shown: (!qr).then_some(Shown {
+                reference_text: r.reference_text,
+                code: r.code,
+            }),
+            par,
+        })
+    }
+
+    async fn poll(&self, id: &AuthReqId) -> Result<PollOutcome, CibaError> {
+        let Answer {
+            status,
+            wait,
+            bytes,
+        } = self
+            .call("poll", false, |base| self.http.get(Self::url(base, id)))
+            .await?;
+        Ok(match status {
+            200 => match serde_json::from_slice::<PollReply>(&bytes) {
+                Ok(PollReply::Pending) => PollOutcome::Pending,
+                Ok(PollReply::SlowDown) => PollOutcome::SlowDown,
+                Ok(PollReply::Result(r)) => from_result(r),
+                Err(_) => PollOutcome::Malformed { status },
+            },
+            // Sealed for another box, or by a key the relays no longer hold.
+            404 => PollOutcome::InvalidGrant,
+            429 | 500.. => PollOutcome::Unavailable {
+                status,
+                retry_after: wait.map(|s| Duration::from_secs(s.min(MAX_RETRY_AFTER_SECS))),
+            },
+            _ => match error_answer(status, wait, &bytes) {
+                CibaError::Oauth {
+                    code, description, ..
+                } => PollOutcome::Refused { code, description },
+                _ => PollOutcome::Malformed { status },
+            },
+        })
+    }
+
+    async fn cancel(&self, id: &AuthReqId) -> Result<(), CibaError> {
+        let Answer {
+            status,
+            wait,
+            bytes,
+        } = self
+            .call("cancel", false, |base| {
+                self.http.delete(Self::url(base, id))
+            })
+            .await?;
+        match status {
+            200..=299 | 404 => Ok(()),
+            _ => Err(error_answer(status, wait, &bytes)),
+        }
+    }
+
+    async fn init_auth(&self, _id: &AuthReqId) -> Result<ParResponse, CibaError> {
+        // The relay answers a QR start with its URL already (see `start`).
+        Err(CibaError::Unsupported("init-auth through a relay"))
+    }
+
+    /// The relay checked the `ciba_nonce` it sent; the box never saw it, so it checks
+    /// everything else again: the broker's signature, issuer, audience, times, at_hash.
+    async fn validate(
+        &self,
+        tokens: &TokenResponse,
+        _ciba_nonce: Option<&str>,
+        _nonce_mode: NonceMode,
+    ) -> Result<Profile, CibaError> {
+        // The relay sent the hint and checked its nonce against the broker's answer; the box
+        // re-checks everything the broker signed, which is what a compromised relay cannot forge.
+        self.broker
+            .validate(tokens, None, NonceMode::Off, SystemTime::now())
+            .await
+    }
+
+    fn can_cancel(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_many_requests_is_typed_with_the_wait() {
+        let e = error_answer(
+            429,
+            Some(42),
+            br#"{"error":"rate_limited","retry_after":7}"#,
+        );
+        assert!(matches!(
+            e,
+            CibaError::RateLimited {
+                retry_after_secs: 42,
+                ..
+            }
+        ));
+        let e = error_answer(429, None, br#"{"error":"rate_limited","retry_after":7}"#);
+        assert!(matches!(
+            e,
+            CibaError::RateLimited {
+                retry_after_secs: 7,
+                ..
+            }
+        ));
+        let e = error_answer(429, Some(99_999_999), b"");
+        assert!(matches!(
+            e,
+            CibaError::RateLimited {
+                retry_after_secs: MAX_RETRY_AFTER_SECS,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn broker_codes_pass_through_and_5xx_is_the_service() {
+        let e = error_answer(400, None, br#"{"error":"unknown_user_id"}"#);
+        assert_eq!(e.oauth_code(), Some("unknown_user_id"));
+        assert!(matches!(
+            error_answer(502, None, br#"{"error":"broker_unavailable"}"#),
+            CibaError::Protocol { status: 502, .. }
+        ));
+    }
+
+    #[test]
+    fn relay_results_map_to_the_sessions_outcomes() {
+        let r = |outcome, detail: Option<&str>| ResultBody {
+            outcome,
+            id_token: None,
+            access_token: None,
+            profile: None,
+            detail: detail.map(str::to_string),
+        };
+        assert!(matches!(
+            from_result(r(WireOutcome::Rejected, None)),
+            PollOutcome::Denied
+        ));
+        assert!(matches!(
+            from_result(r(WireOutcome::SignedIn, None)),
+            PollOutcome::Malformed { .. }
+        ));
+        match from_result(r(WireOutcome::MitidError, Some("4001"))) {
+            PollOutcome::MitId { status } => assert_eq!(status, "4001"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            from_result(r(WireOutcome::StartAgain, None)),
+            PollOutcome::InvalidGrant
+        ));
+    }
+}
