@@ -130,14 +130,14 @@ pub enum StartQr {
     Idle,
     /// Make one when this Start is shown (it was shown after a key press).
     Make,
-    Live(Pending),
+    Live(Box<Pending>),
     Expired,
 }
 
 impl StartQr {
     pub fn pending(&self) -> Option<&Pending> {
         match self {
-            StartQr::Live(p) => Some(p),
+            StartQr::Live(p) => Some(p.as_ref()),
             _ => None,
         }
     }

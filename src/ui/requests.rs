@@ -83,14 +83,14 @@ impl Controller {
             tile: None,
         };
         let running = self.host.start(self.generation(), request.who.clone());
-        *self.journey.borrow_mut() = Journey::Start(StartQr::Live(Pending {
+        *self.journey.borrow_mut() = Journey::Start(StartQr::Live(Box::new(Pending {
             request,
             running,
             countdown: None,
             reference_text: String::new(),
             connection_ok: true,
             qr: None,
-        }));
+        })));
     }
 
     pub(super) fn sign_in(&self, request: Request) {
@@ -128,7 +128,7 @@ impl Controller {
     fn finished(&self, outcome: Outcome) {
         let (p, on_start) = match self.journey.replace(Journey::Start(StartQr::Idle)) {
             Journey::Waiting(p) => (p, false),
-            Journey::Start(StartQr::Live(p)) => (p, true),
+            Journey::Start(StartQr::Live(p)) => (*p, true),
             other => {
                 // A late answer to a request this screen no longer shows.
                 *self.journey.borrow_mut() = other;
