@@ -82,31 +82,27 @@ impl Controller {
             origin: Origin::Start,
             tile: None,
         };
+        let pending = self.request(request);
+        *self.journey.borrow_mut() = Journey::Start(StartQr::Live(Box::new(pending)));
+    }
+
+    pub(super) fn sign_in(&self, request: Request) {
+        self.abandon();
+        let pending = self.request(request);
+        self.show(Journey::Waiting(pending), None);
+    }
+
+    /// Asks the host to start `request` under the current generation.
+    fn request(&self, request: Request) -> Pending {
         let running = self.host.start(self.generation(), request.who.clone());
-        *self.journey.borrow_mut() = Journey::Start(StartQr::Live(Box::new(Pending {
+        Pending {
             request,
             running,
             countdown: None,
             reference_text: String::new(),
             connection_ok: true,
             qr: None,
-        })));
-    }
-
-    pub(super) fn sign_in(&self, request: Request) {
-        self.abandon();
-        let running = self.host.start(self.generation(), request.who.clone());
-        self.show(
-            Journey::Waiting(Pending {
-                request,
-                running,
-                countdown: None,
-                reference_text: String::new(),
-                connection_ok: true,
-                qr: None,
-            }),
-            None,
-        );
+        }
     }
 
     /// The viewer's Annuller or Back while a request is pending: back where it came from.
