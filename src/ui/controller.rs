@@ -18,7 +18,7 @@ use super::focus::{Grid, Item};
 use super::generated::{App, AppWindow, Nav, Screen};
 use super::host::Host;
 use super::input::Dir;
-use super::journey::{Ctx, Journey, ScreenKey, Setup, Transition};
+use super::journey::{Ctx, Journey, ScreenKey, Setup, StartQr, Transition};
 use super::keys::{self, Press, Repeat};
 use super::screens::{identify, outcome, qr, signed_in, start, waiting};
 
@@ -52,7 +52,7 @@ impl Controller {
             app: app.clone_strong(),
             host,
             clock,
-            journey: RefCell::new(Journey::Start),
+            journey: RefCell::new(Journey::Start(StartQr::Idle)),
             viewers: RefCell::new(Vec::new()),
             focus: Cell::new(Item::SignIn),
             lang: Cell::new(setup.language),
@@ -68,7 +68,8 @@ impl Controller {
         app.global::<App>()
             .set_service_name(ctl.setup.service_name.as_str().into());
         ctl.set_language(ctl.setup.language);
-        ctl.show(Journey::Start, None);
+        // No QR code before a viewer presses a key: an idle box makes no requests.
+        ctl.show(Journey::Start(StartQr::Idle), None);
         ctl
     }
 
@@ -132,7 +133,7 @@ impl Controller {
         let viewers = self.viewers.borrow();
         let ctx = self.ctx(&viewers);
         match &*self.journey.borrow() {
-            Journey::Start => start::grid(&ctx),
+            Journey::Start(q) => start::grid(q, &ctx),
             Journey::Identify(_) => identify::grid(&ctx),
             Journey::Waiting(_) => waiting::grid(),
             Journey::SignedIn(s) => signed_in::grid(s, &ctx),
@@ -188,7 +189,7 @@ impl Controller {
             let viewers = self.viewers.borrow();
             let ctx = self.ctx(&viewers);
             match &mut *self.journey.borrow_mut() {
-                Journey::Start => start::on_key(&ctx, key),
+                Journey::Start(_) => start::on_key(&ctx, key),
                 Journey::Identify(st) => identify::on_key(st, &ctx, key),
                 Journey::Waiting(_) => waiting::on_key(key),
                 Journey::SignedIn(s) => signed_in::on_key(s, key),
@@ -212,6 +213,11 @@ impl Controller {
             }
             Transition::To(j) => self.show(j, None),
             Transition::ToFocused(j, item) => self.show(j, Some(item)),
+            Transition::StartQr => {
+                self.start_qr();
+                self.push_screen();
+                self.sync_timers();
+            }
             Transition::SignIn(request) => self.sign_in(request),
             Transition::Cancel => self.cancel(),
             Transition::Viewers(op) => {
@@ -229,9 +235,20 @@ impl Controller {
     // ---- screens -----------------------------------------------------------------------
 
     pub(super) fn show(&self, journey: Journey, focus: Option<Item>) {
+        let make_qr = matches!(journey, Journey::Start(StartQr::Make));
         let leaving = self.journey.replace(journey);
-        if matches!(leaving, Journey::SignedIn(_)) {
-            signed_in::clear(&self.app);
+        match &leaving {
+            Journey::SignedIn(_) => signed_in::clear(&self.app),
+            // Leaving Start ends its QR request (idempotent when a sign-in already did).
+            Journey::Start(StartQr::Live(p)) => p.running.cancel(),
+            _ => {}
+        }
+        if make_qr {
+            if self.setup.qr_on_start {
+                self.start_qr();
+            } else {
+                *self.journey.borrow_mut() = Journey::Start(StartQr::Idle);
+            }
         }
         let screen = self.screen();
         // One line per screen change: operators read the journey in journald, and the Xvfb
@@ -239,8 +256,14 @@ impl Controller {
         tracing::info!(screen = ?screen, "screen");
         self.repeat.stop();
         self.push_screen_new();
+        let focus = focus.or(match &*self.journey.borrow() {
+            Journey::Start(q) => {
+                let viewers = self.viewers.borrow();
+                Some(start::default_focus(q, &self.ctx(&viewers)))
+            }
+            _ => None,
+        });
         let focus = focus.or(match screen {
-            Screen::Start => Some(Item::SignIn),
             Screen::Waiting | Screen::Qr => Some(Item::Cancel),
             Screen::SignedIn => Some(Item::Details),
             _ => None,
@@ -268,7 +291,7 @@ impl Controller {
         let ctx = self.ctx(&viewers);
         let now = self.clock.now();
         match &*self.journey.borrow() {
-            Journey::Start => start::push(&self.app, &ctx),
+            Journey::Start(q) => start::push(&self.app, q, &ctx, now),
             Journey::Identify(st) => identify::push(&self.app, st, self.setup.kind, false),
             Journey::Waiting(p) if p.is_qr() => qr::push(&self.app, p, now),
             Journey::Waiting(p) => waiting::push(&self.app, p, now),
@@ -295,7 +318,17 @@ impl Controller {
                 Item::Forget(i) if i > 0 && grid.contains(Item::Forget(i - 1)) => {
                     Item::Forget(i - 1)
                 }
-                Item::Tile(_) | Item::Forget(_) | Item::ForgetAll => Item::SignIn,
+                Item::Tile(_) | Item::Forget(_) | Item::ForgetAll | Item::Qr
+                    if self.screen() == Screen::Start =>
+                {
+                    match &*self.journey.borrow() {
+                        Journey::Start(q) => {
+                            let viewers = self.viewers.borrow();
+                            start::default_focus(q, &self.ctx(&viewers))
+                        }
+                        _ => Item::SignIn,
+                    }
+                }
                 Item::Remember => Item::SignOut,
                 _ => grid.first().unwrap_or(focus),
             };

@@ -22,6 +22,12 @@ pub struct Setup {
     pub back_on_start: BackOnStart,
     pub idle_signout: Duration,
     pub qr_enabled: bool,
+    /// Signaturgruppen: Start itself shows the QR code (CIBA + PAR) beside the remembered
+    /// viewers, instead of a separate QR screen.
+    pub qr_on_start: bool,
+    /// Whether Start offers a typing path at all (generic OPs and the simulator: the user ID;
+    /// Signaturgruppen: only a CPR number, and only when the operator chose it).
+    pub typing: bool,
     /// Whether "Husk mig på dette TV" is offered (a store exists and `remember_max > 0`).
     pub remember: bool,
     /// Signaturgruppen: a remembered uuid can start a Flex request.
@@ -119,8 +125,28 @@ impl OutcomeView {
     }
 }
 
+/// The QR code on Start (Signaturgruppen profiles). Each code is a request at the broker, so
+/// one is made only after a viewer's key press; an expired one waits for "Vis ny QR-kode".
+pub enum StartQr {
+    /// None asked for yet (the app just started, or the idle sign-out): one press makes one.
+    Idle,
+    /// Make one when this Start is shown (it was shown after a key press).
+    Make,
+    Live(Box<Pending>),
+    Expired,
+}
+
+impl StartQr {
+    pub fn pending(&self) -> Option<&Pending> {
+        match self {
+            StartQr::Live(p) => Some(p.as_ref()),
+            _ => None,
+        }
+    }
+}
+
 pub enum Journey {
-    Start,
+    Start(StartQr),
     Identify(Identify),
     Waiting(Pending),
     SignedIn(SignedIn),
@@ -128,9 +154,23 @@ pub enum Journey {
 }
 
 impl Journey {
+    /// Start as shown after a key press: with a fresh QR code where the profile shows one.
+    pub fn start() -> Journey {
+        Journey::Start(StartQr::Make)
+    }
+
+    /// The request in flight, on Waiting, QR or Start's own QR code.
+    pub fn pending(&self) -> Option<&Pending> {
+        match self {
+            Journey::Waiting(p) => Some(p),
+            Journey::Start(q) => q.pending(),
+            _ => None,
+        }
+    }
+
     pub fn screen(&self) -> Screen {
         match self {
-            Journey::Start => Screen::Start,
+            Journey::Start(_) => Screen::Start,
             Journey::Identify(_) => Screen::Identify,
             Journey::Waiting(p) if p.is_qr() => Screen::Qr,
             Journey::Waiting(_) => Screen::Waiting,
@@ -165,6 +205,8 @@ pub enum Transition {
     To(Journey),
     /// Another screen, with focus on this item.
     ToFocused(Journey, Item),
+    /// Make a QR code on Start itself (Signaturgruppen profiles).
+    StartQr,
     /// Start a sign-in (a running one is cancelled first).
     SignIn(Request),
     /// Cancel the pending request and go back where it came from.
@@ -181,4 +223,14 @@ pub enum Transition {
 pub struct Ctx<'a> {
     pub setup: &'a Setup,
     pub viewers: &'a [Viewer],
+}
+
+impl Ctx<'_> {
+    /// The same installation with no remembered viewers.
+    pub fn without_viewers(&self) -> Ctx<'_> {
+        Ctx {
+            setup: self.setup,
+            viewers: &[],
+        }
+    }
 }

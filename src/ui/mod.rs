@@ -55,6 +55,8 @@ pub use sample::SAMPLE_AUTHENTICATION_URI;
 pub const SCREENS: &[&str] = &[
     "start",
     "start-viewers",
+    "start-broker",
+    "start-broker-expired",
     "identify",
     "waiting",
     "qr",

@@ -88,7 +88,7 @@ pub fn draw(screen: &str, lang: Lang, width: u32, height: u32) -> Result<Vec<Rgb
     let (_, receiver) = events::channel(&app);
     let ctl = Controller::new(
         &app,
-        sample::setup(lang),
+        sample::setup_for(screen, lang),
         Rc::new(sample::SampleHost),
         Rc::new(ManualClock::new()),
         receiver,

@@ -9,16 +9,15 @@ use super::controller::Controller;
 use super::events::UiEvent;
 use super::generated::StartAdapter;
 use super::host::ViewerOp;
-use super::journey::{Identify, Journey, Origin, Pending, Request, Transition};
-use super::screens::{outcome, signed_in, waiting};
+use super::journey::{Identify, Journey, Origin, Pending, Request, StartQr, Transition};
+use super::screens::{outcome, signed_in, start, waiting};
 
 impl Controller {
     /// The countdown runs while a request waits; the idle sign-out while a viewer is signed in.
     pub(super) fn sync_timers(&self) {
         let (waiting, signed_in) = match &*self.journey.borrow() {
-            Journey::Waiting(p) => (p.countdown.is_some(), false),
             Journey::SignedIn(_) => (false, true),
-            _ => (false, false),
+            j => (j.pending().is_some_and(|p| p.countdown.is_some()), false),
         };
         if !waiting {
             self.countdown.stop();
@@ -42,16 +41,16 @@ impl Controller {
                 .start(TimerMode::SingleShot, self.setup.idle_signout, move || {
                     if let Some(c) = me.upgrade() {
                         tracing::info!("idle: signing the viewer out");
-                        c.show(Journey::Start, None);
+                        c.show(Journey::Start(StartQr::Idle), None);
                     }
                 });
         }
     }
 
     fn tick(&self) {
-        let left = match &*self.journey.borrow() {
-            Journey::Waiting(p) => waiting::push_countdown(&self.app, p, self.clock.now()),
-            _ => std::time::Duration::ZERO,
+        let left = match self.journey.borrow().pending() {
+            Some(p) => waiting::push_countdown(&self.app, p, self.clock.now()),
+            None => std::time::Duration::ZERO,
         };
         if left.is_zero() {
             // The session reports the expiry itself; nothing left to redraw until then.
@@ -64,26 +63,46 @@ impl Controller {
     /// Ends the pending request, if any, without an outcome: the OP is told once, and late
     /// updates of it are ignored from here on.
     fn abandon(&self) {
-        if let Journey::Waiting(p) = &*self.journey.borrow() {
+        let mut journey = self.journey.borrow_mut();
+        if let Some(p) = journey.pending() {
             p.running.cancel();
         }
+        if let Journey::Start(q @ StartQr::Live(_)) = &mut *journey {
+            *q = StartQr::Idle;
+        }
+        drop(journey);
         self.generation.set(self.generation.get() + 1);
+    }
+
+    /// A new QR code on Start: one request at the broker, made only after a viewer's key.
+    pub(super) fn start_qr(&self) {
+        self.abandon();
+        let request = Request {
+            who: crate::session::Who::Qr,
+            origin: Origin::Start,
+            tile: None,
+        };
+        let pending = self.request(request);
+        *self.journey.borrow_mut() = Journey::Start(StartQr::Live(Box::new(pending)));
     }
 
     pub(super) fn sign_in(&self, request: Request) {
         self.abandon();
+        let pending = self.request(request);
+        self.show(Journey::Waiting(pending), None);
+    }
+
+    /// Asks the host to start `request` under the current generation.
+    fn request(&self, request: Request) -> Pending {
         let running = self.host.start(self.generation(), request.who.clone());
-        self.show(
-            Journey::Waiting(Pending {
-                request,
-                running,
-                countdown: None,
-                reference_text: String::new(),
-                connection_ok: true,
-                qr: None,
-            }),
-            None,
-        );
+        Pending {
+            request,
+            running,
+            countdown: None,
+            reference_text: String::new(),
+            connection_ok: true,
+            qr: None,
+        }
     }
 
     /// The viewer's Annuller or Back while a request is pending: back where it came from.
@@ -96,15 +115,21 @@ impl Controller {
         self.show(
             match origin {
                 Origin::Identify(field) => Journey::Identify(Identify::with(field)),
-                Origin::Start => Journey::Start,
+                Origin::Start => Journey::start(),
             },
             None,
         );
     }
 
     fn finished(&self, outcome: Outcome) {
-        let Journey::Waiting(p) = self.journey.replace(Journey::Start) else {
-            return;
+        let (p, on_start) = match self.journey.replace(Journey::Start(StartQr::Idle)) {
+            Journey::Waiting(p) => (p, false),
+            Journey::Start(StartQr::Live(p)) => (*p, true),
+            other => {
+                // A late answer to a request this screen no longer shows.
+                *self.journey.borrow_mut() = other;
+                return;
+            }
         };
         let next = match outcome {
             Outcome::SignedIn(profile) => {
@@ -115,10 +140,12 @@ impl Controller {
                 let viewers = self.viewers.borrow();
                 Journey::SignedIn(signed_in::enter(profile, &p.request, &self.ctx(&viewers)))
             }
-            Outcome::Cancelled => Journey::Start,
+            Outcome::Cancelled => Journey::Start(StartQr::Idle),
+            // Start's code ran out: "Vis ny QR-kode" makes the next one, never a loop.
+            Outcome::Expired if on_start => Journey::Start(StartQr::Expired),
             other => match outcome::enter(&other, p.request) {
                 Some(view) => Journey::Outcome(view),
-                None => Journey::Start,
+                None => Journey::Start(StartQr::Idle),
             },
         };
         self.show(next, None);
@@ -137,8 +164,25 @@ impl Controller {
         match event {
             UiEvent::Session { generation, update } => self.apply_from(generation, update),
             UiEvent::Viewers(list) => {
+                let first = self.viewers.borrow().is_empty() && !list.is_empty();
                 *self.viewers.borrow_mut() = list;
                 self.push_screen();
+                // The list arrives after Start is up: focus the last-used viewer, unless the
+                // viewer already moved.
+                if first && self.screen() == super::generated::Screen::Start {
+                    let to = match &*self.journey.borrow() {
+                        Journey::Start(q) => {
+                            let viewers = self.viewers.borrow();
+                            let ctx = self.ctx(&viewers);
+                            (self.focused() == start::default_focus(q, &ctx.without_viewers()))
+                                .then(|| start::default_focus(q, &ctx))
+                        }
+                        _ => None,
+                    };
+                    if let Some(item) = to {
+                        self.set_focus(item);
+                    }
+                }
             }
             UiEvent::StoreProblem => self.app.global::<StartAdapter>().set_store_problem(true),
             UiEvent::HandoffFailed => {
@@ -172,7 +216,10 @@ impl Controller {
         }
         let now = self.clock.now();
         let t = match &mut *self.journey.borrow_mut() {
-            Journey::Waiting(p) => waiting::on_update(p, update, now),
+            Journey::Waiting(p) => waiting::on_update(p, update, now, waiting::QR_BOX_PX),
+            Journey::Start(StartQr::Live(p)) => {
+                waiting::on_update(p, update, now, start::QR_BOX_PX)
+            }
             _ => Transition::Stay,
         };
         self.transition(t);

@@ -38,11 +38,25 @@ pub fn setup(language: Lang) -> Setup {
         back_on_start: BackOnStart::Exit,
         idle_signout: Duration::from_secs(900),
         qr_enabled: true,
+        qr_on_start: false,
+        typing: true,
         remember: true,
         flex_capable: true,
         service_name: "Stue-TV".into(),
         language,
     }
+}
+
+/// The installation a sample screen belongs to: the `start-broker*` screens are a
+/// Signaturgruppen profile (QR code on Start, no typing path).
+pub fn setup_for(screen: &str, language: Lang) -> Setup {
+    let mut s = setup(language);
+    if screen.starts_with("start-broker") {
+        s.kind = IdentifierKind::Uuid;
+        s.qr_on_start = true;
+        s.typing = false;
+    }
+    s
 }
 
 /// A realistic broker `authentication_uri` (about 170 bytes, like the PP broker's).
@@ -120,6 +134,18 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "start-viewers" => {
             ctl.handle(UiEvent::Viewers(viewers()));
             ctl.set_focus(Item::Tile(0));
+        }
+        // "Vis QR-kode": one press makes Start's code.
+        "start-broker" => {
+            ctl.handle(UiEvent::Viewers(viewers()));
+            ctl.key(ScreenKey::Activate(Item::Qr));
+            ctl.apply(waiting("", Some(SAMPLE_AUTHENTICATION_URI)));
+            ctl.set_focus(Item::Tile(0));
+        }
+        "start-broker-expired" => {
+            ctl.handle(UiEvent::Viewers(viewers()));
+            ctl.key(ScreenKey::Activate(Item::Qr));
+            ctl.apply(Update::Finished(Outcome::Expired));
         }
         "identify" => {
             type_id(ctl, "ileya");

@@ -94,6 +94,11 @@ fn setup(settings: &Settings) -> Setup {
         back_on_start: settings.ui.back_on_start,
         idle_signout: Duration::from_secs(settings.ui.idle_signout_secs.max(30)),
         qr_enabled: settings.ui.qr && signaturgruppen,
+        qr_on_start: settings.ui.qr && signaturgruppen,
+        // The broker takes only a uuid or a CPR number. No viewer knows their MitID uuid (the
+        // QR code and the tiles supply it), so Signaturgruppen has a typing path only where
+        // the operator chose CPR; generic OPs and the simulator keep the user ID.
+        typing: !signaturgruppen || settings.kind == IdentifierKind::Cpr,
         remember: settings.ui.remember_max > 0 && crate::viewers::default_path().is_some(),
         flex_capable: signaturgruppen,
         service_name: settings.service_name.clone(),
@@ -108,6 +113,8 @@ fn broken_setup() -> Setup {
         back_on_start: BackOnStart::default(),
         idle_signout: Duration::from_secs(900),
         qr_enabled: false,
+        qr_on_start: false,
+        typing: true,
         remember: false,
         flex_capable: false,
         service_name: "TV".into(),

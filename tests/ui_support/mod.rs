@@ -66,6 +66,8 @@ pub fn setup(kind: IdentifierKind) -> Setup {
         back_on_start: BackOnStart::Exit,
         idle_signout: Duration::from_secs(60),
         qr_enabled: true,
+        qr_on_start: false,
+        typing: true,
         remember: true,
         flex_capable: true,
         service_name: "Stue-TV".into(),
@@ -204,6 +206,24 @@ pub fn waiting(reference: &str, secs: u64, uri: Option<&str>) -> Update {
         expires_in: Duration::from_secs(secs),
         authentication_uri: uri.map(str::to_string),
     })
+}
+
+/// Two remembered viewers, the last-used first (as the store keeps them).
+pub fn viewers() -> Vec<mitid_flex_tv::viewers::Viewer> {
+    vec![
+        mitid_flex_tv::viewers::Viewer {
+            name: "Ileya Jensen".into(),
+            key: mitid_flex_tv::viewers::ViewerKey::Uuid(
+                "eee4b272-6a33-40da-ab0b-5ce2abd42e78".into(),
+            ),
+            last_used: 2,
+        },
+        mitid_flex_tv::viewers::Viewer {
+            name: "Søren Østergaard".into(),
+            key: mitid_flex_tv::viewers::ViewerKey::UserId("soeren".into()),
+            last_used: 1,
+        },
+    ]
 }
 
 pub fn profile() -> Profile {

@@ -65,7 +65,7 @@ pub fn grid(ctx: &Ctx) -> Grid {
 pub fn on_key(st: &mut Identify, ctx: &Ctx, key: ScreenKey) -> Transition {
     let kind = ctx.setup.kind;
     match key {
-        ScreenKey::Back => Transition::To(Journey::Start),
+        ScreenKey::Back => Transition::To(Journey::start()),
         ScreenKey::Delete => edit(st, |f| f.delete()),
         // Typed straight into the field (remote digits, a keyboard): focus moves to Fortsæt,
         // so the next OK or Return submits instead of pressing a grid key.

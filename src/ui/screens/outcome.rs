@@ -92,13 +92,13 @@ pub fn on_key(o: &mut OutcomeView, key: ScreenKey) -> Transition {
         // "Prøv igen": a new request, only ever on the viewer's press.
         ScreenKey::Activate(Item::Retry) => match &o.request {
             Some(r) => Transition::SignIn(r.clone()),
-            None => Transition::To(Journey::Start),
+            None => Transition::To(Journey::start()),
         },
         ScreenKey::Activate(Item::Edit) => match o.edit_field() {
             Some(f) => Transition::To(Journey::Identify(Identify::with(f.clone()))),
             None => Transition::Stay,
         },
-        ScreenKey::Activate(Item::Home) => Transition::To(Journey::Start),
+        ScreenKey::Activate(Item::Home) => Transition::To(Journey::start()),
         ScreenKey::Activate(Item::Details) => {
             o.details = !o.details;
             Transition::Redraw
@@ -108,7 +108,7 @@ pub fn on_key(o: &mut OutcomeView, key: ScreenKey) -> Transition {
             o.details = false;
             Transition::Redraw
         }
-        ScreenKey::Back => Transition::To(Journey::Start),
+        ScreenKey::Back => Transition::To(Journey::start()),
         ScreenKey::Delete | ScreenKey::Char(_) => Transition::Unused,
     }
 }

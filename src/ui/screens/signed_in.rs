@@ -80,14 +80,14 @@ pub fn on_key(s: &mut SignedIn, key: ScreenKey) -> Transition {
             Transition::Redraw
         }
         ScreenKey::Activate(Item::Remember) => remember(s),
-        ScreenKey::Activate(Item::SignOut) => Transition::To(Journey::Start),
+        ScreenKey::Activate(Item::SignOut) => Transition::To(Journey::start()),
         ScreenKey::Activate(_) => Transition::Stay,
         // Back closes the details first, then signs out.
         ScreenKey::Back if s.details => {
             s.details = false;
             Transition::Redraw
         }
-        ScreenKey::Back => Transition::To(Journey::Start),
+        ScreenKey::Back => Transition::To(Journey::start()),
         ScreenKey::Delete | ScreenKey::Char(_) => Transition::Unused,
     }
 }

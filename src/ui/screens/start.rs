@@ -1,4 +1,7 @@
-//! Start (`ui/screens/start.slint`): "Log på med MitID", the QR route and remembered viewers.
+//! Start (`ui/screens/start.slint`): "Log på med MitID", the QR code (on Signaturgruppen
+//! profiles shown on Start itself) and remembered viewers.
+
+use std::time::Instant;
 
 use slint::ComponentHandle;
 
@@ -7,13 +10,18 @@ use crate::session::Who;
 use crate::viewers::ViewerKey;
 
 use super::super::focus::{Grid, Item};
-use super::super::generated::{AppWindow, StartAdapter, ViewerItem};
+use super::super::generated::{AppWindow, StartAdapter, StartQrState, ViewerItem};
 use super::super::host::ViewerOp;
-use super::super::journey::{Ctx, Identify, Journey, Origin, Request, ScreenKey, Transition};
+use super::super::journey::{
+    Ctx, Identify, Journey, Origin, Request, ScreenKey, StartQr, Transition,
+};
 use super::super::keyboard::{self, Field};
 use super::super::present;
 
-pub fn push(app: &AppWindow, ctx: &Ctx) {
+/// The QR code's box on Start, in px at 1080p: beside the viewers, smaller than the QR screen's.
+pub const QR_BOX_PX: u32 = 440;
+
+pub fn push(app: &AppWindow, qr: &StartQr, ctx: &Ctx, now: Instant) {
     let items: Vec<ViewerItem> = ctx
         .viewers
         .iter()
@@ -24,13 +32,27 @@ pub fn push(app: &AppWindow, ctx: &Ctx) {
         .collect();
     let start = app.global::<StartAdapter>();
     start.set_viewers(super::model(items));
-    start.set_qr_enabled(ctx.setup.qr_enabled);
+    start.set_qr_enabled(ctx.setup.qr_enabled && !ctx.setup.qr_on_start);
+    start.set_typing(ctx.setup.typing);
+    start.set_cpr(ctx.setup.kind == crate::config::IdentifierKind::Cpr);
+    start.set_qr(match qr {
+        _ if !ctx.setup.qr_on_start => StartQrState::None,
+        StartQr::Idle | StartQr::Make => StartQrState::Offer,
+        StartQr::Live(_) => StartQrState::Live,
+        StartQr::Expired => StartQrState::Expired,
+    });
+    if let StartQr::Live(p) = qr {
+        super::qr::push(app, p, now);
+    }
 }
 
-pub fn grid(ctx: &Ctx) -> Grid {
+pub fn grid(qr: &StartQr, ctx: &Ctx) -> Grid {
     let n = ctx.viewers.len();
-    let mut buttons = vec![Item::SignIn];
-    if ctx.setup.qr_enabled {
+    let mut buttons = Vec::new();
+    if ctx.setup.typing {
+        buttons.push(Item::SignIn);
+    }
+    if qr_button(qr, ctx) {
         buttons.push(Item::Qr);
     }
     let mut forget: Vec<Item> = (0..n).map(Item::Forget).collect();
@@ -45,10 +67,35 @@ pub fn grid(ctx: &Ctx) -> Grid {
     ])
 }
 
+/// A separate QR screen, or (on Start's own code) "Vis QR-kode" / "Vis ny QR-kode".
+fn qr_button(qr: &StartQr, ctx: &Ctx) -> bool {
+    if ctx.setup.qr_on_start {
+        !matches!(qr, StartQr::Live(_))
+    } else {
+        ctx.setup.qr_enabled
+    }
+}
+
+/// The last-used viewer (the store keeps them most recent first): one OK signs them in.
+pub fn default_focus(qr: &StartQr, ctx: &Ctx) -> Item {
+    if !ctx.viewers.is_empty() {
+        Item::Tile(0)
+    } else if ctx.setup.typing {
+        Item::SignIn
+    } else if qr_button(qr, ctx) {
+        Item::Qr
+    } else {
+        Item::Language
+    }
+}
+
 pub fn on_key(ctx: &Ctx, key: ScreenKey) -> Transition {
     match key {
         ScreenKey::Activate(Item::Language) => Transition::ToggleLanguage,
-        ScreenKey::Activate(Item::SignIn) => Transition::To(Journey::Identify(Identify::default())),
+        ScreenKey::Activate(Item::SignIn) if ctx.setup.typing => {
+            Transition::To(Journey::Identify(Identify::default()))
+        }
+        ScreenKey::Activate(Item::Qr) if ctx.setup.qr_on_start => Transition::StartQr,
         ScreenKey::Activate(Item::Qr) => Transition::SignIn(Request {
             who: Who::Qr,
             origin: Origin::Start,
@@ -69,8 +116,9 @@ pub fn on_key(ctx: &Ctx, key: ScreenKey) -> Transition {
             BackOnStart::Ignore => Transition::Stay,
         },
         ScreenKey::Delete => Transition::Unused,
-        // Typing on Start opens the field with that first character, focus on Fortsæt.
-        ScreenKey::Char(ch) => {
+        // Typing on Start opens the field with that first character, focus on Fortsæt; only
+        // where Start has a typing path at all.
+        ScreenKey::Char(ch) if ctx.setup.typing => {
             let mut field = Field::default();
             field.type_char(ctx.setup.kind, ch);
             Transition::ToFocused(
@@ -78,6 +126,7 @@ pub fn on_key(ctx: &Ctx, key: ScreenKey) -> Transition {
                 keyboard::submit_item(ctx.setup.kind),
             )
         }
+        ScreenKey::Char(_) => Transition::Unused,
     }
 }
 

@@ -13,7 +13,7 @@ use super::super::journey::{Countdown, Pending, ScreenKey, Transition};
 use super::super::present;
 
 /// The QR code's box on the QR screen, in px at 1080p.
-const QR_BOX_PX: u32 = 600;
+pub const QR_BOX_PX: u32 = 600;
 
 pub fn push(app: &AppWindow, p: &Pending, now: Instant) {
     let w = app.global::<WaitingAdapter>();
@@ -54,13 +54,14 @@ pub fn on_key(key: ScreenKey) -> Transition {
 }
 
 /// A session update for this request. `Finished` is the controller's: it leaves the screen.
-pub fn on_update(p: &mut Pending, update: Update, now: Instant) -> Transition {
+/// `qr_box`: the QR code's box in px at 1080p on the screen that shows it.
+pub fn on_update(p: &mut Pending, update: Update, now: Instant, qr_box: u32) -> Transition {
     match update {
         Update::Starting | Update::Finished(_) => Transition::Stay,
         Update::Waiting(w) => {
             // Not secret: the same text is on the TV and the phone, for anyone to compare.
             tracing::info!(reference_text = %w.reference_text, "waiting for approval");
-            accept(p, w, now);
+            accept(p, w, now, qr_box);
             Transition::Redraw
         }
         Update::Connection { ok } => {
@@ -70,24 +71,24 @@ pub fn on_update(p: &mut Pending, update: Update, now: Instant) -> Transition {
     }
 }
 
-fn accept(p: &mut Pending, w: Waiting, now: Instant) {
+fn accept(p: &mut Pending, w: Waiting, now: Instant, qr_box: u32) {
     p.countdown = Some(Countdown {
         deadline: now + w.left,
         total: w.expires_in,
     });
     p.reference_text = w.reference_text;
     if let Some(uri) = w.authentication_uri {
-        p.qr = qr_image(&uri);
+        p.qr = qr_image(&uri, qr_box);
         if p.qr.is_none() {
             tracing::error!("cannot draw the QR code for the authentication_uri");
         }
     }
 }
 
-/// The largest whole number of px per module that fits the QR box (at least 8 at 1080p).
-fn qr_image(uri: &str) -> Option<(slint::Image, u32)> {
+/// The largest whole number of px per module that fits the QR box.
+fn qr_image(uri: &str, qr_box: u32) -> Option<(slint::Image, u32)> {
     let m = crate::qr::matrix(uri).ok()?;
-    let ppm = match crate::qr::px_per_module_for(&m, QR_BOX_PX) {
+    let ppm = match crate::qr::px_per_module_for(&m, qr_box) {
         Ok(p) => p,
         // A very long URL: a smaller code beats none.
         Err(crate::qr::QrError::TooSmall { fits, .. }) => fits.max(2),
