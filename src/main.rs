@@ -5,9 +5,9 @@ mod cli;
 use std::time::Duration;
 
 use clap::Parser;
-use cli::{Cli, Command, EXIT_CONFIG, RenderCmd};
+use cli::{Cli, Command, EXIT_CONFIG};
+use mitid_flex_tv::logging;
 use mitid_flex_tv::wiring::{self, tv};
-use mitid_flex_tv::{logging, ui};
 
 fn main() {
     let cli = Cli::parse();
@@ -16,6 +16,7 @@ fn main() {
 
 fn run(cli: Cli) -> i32 {
     // Render needs no config and no broker: it draws sample data.
+    #[cfg(feature = "render")]
     if let Some(Command::Render(r)) = &cli.command {
         return render(r);
     }
@@ -36,6 +37,7 @@ fn run(cli: Cli) -> i32 {
     match &cli.command {
         Some(Command::Signin(args)) => cli::signin::run(&cli.common, args, settings),
         Some(Command::Check) => cli::check::run(&cli.common, settings),
+        #[cfg(feature = "render")]
         Some(Command::Render(r)) => render(r),
         None => tv_app(&cli, Ok(settings)),
     }
@@ -62,15 +64,18 @@ fn tv_app(
     }
 }
 
-fn render(r: &RenderCmd) -> i32 {
-    let args = ui::RenderArgs {
+/// `render` is a developer's tool (screenshots for review, docs); the kiosk is built without
+/// it, which keeps the PNG and JPEG encoders out of its binary.
+#[cfg(feature = "render")]
+fn render(r: &cli::RenderCmd) -> i32 {
+    let args = mitid_flex_tv::ui::RenderArgs {
         screen: r.screen.clone(),
         lang: r.lang.clone(),
         out: r.out.clone(),
         width: r.size.0,
         height: r.size.1,
     };
-    match ui::render(args) {
+    match mitid_flex_tv::ui::render(args) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("render: {e}");

@@ -7,7 +7,7 @@
 //! - [`to_pixel_buffer`]`(&m, px_per_module, quiet_zone_modules) -> SharedPixelBuffer<Rgb8Pixel>`
 //! - [`to_image`]`(url, px_per_module) -> Result<slint::Image, QrError>`
 //! - [`to_terminal`]`(&m) -> String` (dark terminals), [`to_terminal_on`] to pick the background.
-//! - [`to_png`]`(url, px_per_module, path) -> Result<(), QrError>`
+//! - `to_png(url, px_per_module, path) -> Result<(), QrError>` (cargo feature `render`)
 //!
 //! Sizing rule: every module is an integer number of pixels (no resampling blur, and the UI
 //! shows the image with `image-rendering: pixelated` so Slint does not smooth it either), the
@@ -15,8 +15,6 @@
 //! least [`MIN_PX_PER_MODULE`] px so that a phone across the room still resolves it. A typical
 //! broker `authentication_uri` (~170 bytes) is version 9 (53 modules): 61 modules with the quiet
 //! zone, 488 px at 8 px/module, which fits the QR screen's box with room to spare.
-
-use std::path::Path;
 
 use qrcode::{Color, EcLevel, QrCode};
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
@@ -43,6 +41,7 @@ pub enum QrError {
         needed_px: u32,
         max_side_px: u32,
     },
+    #[cfg(feature = "render")]
     #[error("cannot write the PNG: {0}")]
     Png(#[from] image::ImageError),
 }
@@ -160,7 +159,8 @@ pub fn to_image(url: &str, px_per_module: u32) -> Result<Image, QrError> {
 }
 
 /// `url` as a greyscale PNG at `path` (for docs, review renders and tests).
-pub fn to_png(url: &str, px_per_module: u32, path: &Path) -> Result<(), QrError> {
+#[cfg(feature = "render")]
+pub fn to_png(url: &str, px_per_module: u32, path: &std::path::Path) -> Result<(), QrError> {
     let m = matrix(url)?;
     let (_, _, side) = geometry(&m, px_per_module, QUIET_ZONE_MODULES);
     let mut luma = vec![255u8; side as usize * side as usize];

@@ -221,6 +221,7 @@ fn terminal_rendering_for_light_background_scans_there() {
 }
 
 #[test]
+#[cfg(feature = "render")]
 fn png_round_trips() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("qr.png");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mitid_flex_tv::sim::{self, Endpoint, Faults, IdentitiesFile, SimOptions};
+use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Offline simulator of Signaturgruppen's broker for the MitID Flex app (OpenID Connect CIBA).
 ///
@@ -187,12 +188,18 @@ impl Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
+    // `RUST_LOG` as `target=level` directives (tracing's `Targets`, the same filter the TV
+    // uses); unset or unparsable means `info`.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| {
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing_subscriber::filter::LevelFilter::INFO)
+        });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();
     if !cli.listen.ip().is_loopback() {
         eprintln!(

@@ -110,9 +110,11 @@ pub enum Command {
     /// Validate the config, fetch discovery and JWKS, and print what was found.
     Check,
     /// Render one screen to PNG headlessly (software renderer, no display needed).
+    #[cfg(feature = "render")]
     Render(RenderCmd),
 }
 
+#[cfg(feature = "render")]
 #[derive(Args, Debug)]
 pub struct RenderCmd {
     /// Screen to render.
@@ -129,6 +131,7 @@ pub struct RenderCmd {
     pub size: (u32, u32),
 }
 
+#[cfg(feature = "render")]
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
         .split_once('x')

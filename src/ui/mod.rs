@@ -8,7 +8,8 @@
 //!   channel ([`events`]), drained on the UI thread.
 //! - [`Host`] is everything with side effects outside the window; the production host lives in
 //!   `crate::wiring`, so nothing here touches tokio or the network.
-//! - [`render`] draws one screen with sample data to a PNG without any display.
+//! - `render` draws one screen with sample data to a PNG without any display (cargo feature
+//!   `render`, on for the desktop, off for the kiosk: a box has no use for PNG files).
 //!
 //! Focus is explicit ([`focus`]): Slint has no arrow navigation, so one `FocusScope` takes
 //! every key and the controller decides. Viewer-facing text lives in the `.slint` files
@@ -26,9 +27,11 @@ mod keyboard;
 mod keys;
 pub mod multitap;
 pub mod present;
+#[cfg(feature = "render")]
 mod render;
 mod requests;
 mod run;
+#[cfg(feature = "render")]
 mod sample;
 pub mod scale;
 mod screens;
@@ -47,8 +50,10 @@ pub use events::{EventSender, UiEvent};
 pub use focus::Item;
 pub use host::{Host, Running, ViewerOp};
 pub use journey::{ScreenKey, Setup};
+#[cfg(feature = "render")]
 pub use render::{RenderArgs, render};
 pub use run::{Window, fonts_present};
+#[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;
 
 /// Screens `render` knows, in journey order.
