@@ -53,7 +53,7 @@ fn tv_app(
     };
     match tv::run(loaded, opts) {
         Ok(()) => 0,
-        Err(ui::UiError::Interrupted) => {
+        Err(mitid_flex_tv::ui::UiError::Interrupted) => {
             cli::exit_code(&mitid_flex_tv::session::Outcome::Cancelled)
         }
         Err(e) => {
