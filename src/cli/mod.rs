@@ -20,8 +20,9 @@ use mitid_flex_tv::wiring::{self, Wired, WiringError};
     about = "Sign a viewer in on a TV with the MitID app (Signaturgruppen MitID Flex app, OpenID Connect CIBA).",
     long_about = "Sign a viewer in on a TV or set-top box with the Danish MitID app, through \
 Signaturgruppen's broker (MitID Flex app, OpenID Connect CIBA in poll mode) or any CIBA OP.\n\n\
-Without a subcommand it opens the TV app. Without a config file it runs against the embedded \
-offline broker simulator, and prints the simulated phone's URL.\n\n\
+Without a subcommand it opens the TV app. Without a config file, builds with the simulator \
+(the desktop build) run against the embedded offline broker simulator and print the simulated \
+phone's URL; the kiosk build has none and shows the config-error screen instead.\n\n\
 Config is read from --config, $MITID_FLEX_TV_CONFIG, $XDG_CONFIG_HOME/mitid-flex-tv/config.toml, \
 then /etc/mitid-flex-tv/config.toml. The client secret may come from \
 $CREDENTIALS_DIRECTORY/client_secret (systemd LoadCredential) or $MITID_FLEX_TV_CLIENT_SECRET.",
