@@ -419,7 +419,7 @@ impl Settings {
             ("reference_template_en", &reference_template_en),
         ] {
             code::check_template(template, &service_name)
-                .map_err(|e| ConfigError::invalid(key, e.to_string()))?;
+                .map_err(|e| ConfigError::invalid(key, format!("{key}: {e}")))?;
         }
         let client_ip = match f.client_ip.as_deref().map(str::trim) {
             None | Some("auto") => None,

@@ -11,7 +11,7 @@ pub const DEFAULT_TEMPLATE_EN: &str = "Sign in to {service} · code {code}";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TemplateError {
-    #[error("reference_template must contain {{code}}")]
+    #[error("the template must contain {{code}}")]
     NoCode,
     #[error(
         "the reference text would be {0} characters; the broker allows {MAX_REFERENCE_TEXT_CHARS}"
