@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
 use crate::ciba::Profile;
-use crate::config::{BackOnStart, IdentifierKind, Settings};
+use crate::config::{BackOnStart, IdentifierKind, ProfileName, Settings};
 use crate::handoff::Identity;
 use crate::lang::Lang;
 use crate::session::{self, Outcome, SessionHandle, Update, Who};
@@ -89,16 +89,22 @@ async fn quit_on_signal(interrupted: Arc<AtomicBool>) {
 
 fn setup(settings: &Settings) -> Setup {
     let signaturgruppen = settings.dialect() == crate::ciba::Dialect::Signaturgruppen;
+    let broker_profile = matches!(
+        settings.profile,
+        ProfileName::SignaturgruppenPp | ProfileName::SignaturgruppenProd
+    );
     Setup {
         kind: settings.kind,
         back_on_start: settings.ui.back_on_start,
         idle_signout: Duration::from_secs(settings.ui.idle_signout_secs.max(30)),
         qr_enabled: settings.ui.qr && signaturgruppen,
-        qr_on_start: settings.ui.qr && signaturgruppen,
+        // The broker profiles only: the simulator keeps Start's classic layout, with the user-ID
+        // keyboard first, so a developer's offline journey starts with typing.
+        qr_on_start: settings.ui.qr && broker_profile,
         // The broker takes only a uuid or a CPR number. No viewer knows their MitID uuid (the
         // QR code and the tiles supply it), so Signaturgruppen has a typing path only where
         // the operator chose CPR; generic OPs and the simulator keep the user ID.
-        typing: !signaturgruppen || settings.kind == IdentifierKind::Cpr,
+        typing: !broker_profile || settings.kind == IdentifierKind::Cpr,
         remember: settings.ui.remember_max > 0 && crate::viewers::default_path().is_some(),
         flex_capable: signaturgruppen,
         service_name: settings.service_name.clone(),

@@ -112,18 +112,18 @@ wait_screen Start 4
 sleep 0.5
 shot 7-start-with-tile
 before=$(grep -c 'waiting for approval' "$LOG")
-xdotool key Down; sleep 0.3; xdotool key Return   # two key presses
+xdotool key Return                # one key press: focus starts on the last-used viewer
 wait_for 15 "a request from the tile" bash -c "[ \$(grep -c 'waiting for approval' '$LOG') -gt $before ]"
 who=$(pending_field identity)
 [ "$who" = "ileya" ] || fail "the tile's request is for '$who'"
 curl -fsS -X POST "$base/_sim/approve/$(pending_field auth_req_id)" >/dev/null
 wait_screen SignedIn 3
-pass "remembered viewer: Down + OK + approval → Signed in"
+pass "remembered viewer: 1 press (OK) + approval → Signed in"
 key Right Right Return            # Log ud (remember is already on)
 wait_screen Start 5
 
 # 4 ─ QR: decode from the screen, approve in Chromium
-key Right Return                  # Scan QR-kode med din telefon
+key Up Right Return               # from the last-used tile to "Scan QR-kode med din telefon"
 wait_screen Qr 1
 sleep 1.5
 shot 8-qr
