@@ -54,7 +54,13 @@ pub fn enter(outcome: &Outcome, request: Request) -> Option<OutcomeView> {
 pub fn config_problem(detail: String) -> OutcomeView {
     OutcomeView {
         kind: OutcomeKind::ConfigError,
-        detail: crate::sanitize::clean(&detail),
+        // The problem and the line saying what to edit stay on their own lines; each is
+        // sanitized (a TOML error quotes the file's own text).
+        detail: detail
+            .lines()
+            .map(crate::sanitize::clean)
+            .collect::<Vec<_>>()
+            .join("\n"),
         details: true,
         can_retry: false,
         request: None,
