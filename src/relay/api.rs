@@ -21,6 +21,7 @@ use crate::config::IdentifierKind;
 use crate::relay_client::wire::{
     ErrorBody, PollReply, ResultBody, StartReply, StartRequest, WireOutcome, WireWho, codes,
 };
+use crate::sanitize::clean;
 use crate::session::{self, Who, code};
 
 /// Who is calling: set per connection from the verified client certificate.
@@ -29,9 +30,6 @@ pub struct Peer {
     pub box_id: Arc<str>,
     pub ip: IpAddr,
 }
-
-/// Longest error text passed on from the broker to a box.
-const MAX_DETAIL: usize = 200;
 
 pub fn box_router(relay: Arc<Relay>) -> Router {
     Router::new()
@@ -63,14 +61,6 @@ fn error(status: StatusCode, code: &str, description: Option<String>) -> Respons
         retry_after: None,
     };
     (status, Json(body)).into_response()
-}
-
-/// Broker text on its way to a box: printable characters only, bounded.
-fn clean(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_DETAIL)
-        .collect()
 }
 
 /// `Server-Timing` (W3C Server Timing §3) with the time spent waiting for the broker, so a

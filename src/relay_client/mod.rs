@@ -211,24 +211,11 @@ fn server_timing(resp: &reqwest::Response) -> Option<Duration> {
     (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms.min(3_600_000.0) / 1000.0))
 }
 
-/// Reads at most `MAX_BODY` bytes; a longer body is an error, not a truncated parse.
-async fn body(mut resp: reqwest::Response) -> Result<(u16, Vec<u8>), CibaError> {
+/// Reads at most `MAX_BODY` bytes through the one capped reader; a longer body is an error,
+/// not a truncated parse.
+async fn body(resp: reqwest::Response) -> Result<(u16, Vec<u8>), CibaError> {
     let status = resp.status().as_u16();
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| CibaError::transport(ENDPOINT, &e))?
-    {
-        if buf.len().saturating_add(chunk.len()) > MAX_BODY {
-            return Err(CibaError::Protocol {
-                endpoint: ENDPOINT,
-                status,
-                detail: format!("answer longer than {MAX_BODY} bytes"),
-            });
-        }
-        buf.extend_from_slice(&chunk);
-    }
+    let buf = crate::ciba::wire::read_capped(ENDPOINT, resp, MAX_BODY).await?;
     Ok((status, buf))
 }
 
