@@ -399,7 +399,9 @@ class Run:
         self.out_of(f"systemctl stop {UNIT} && systemctl reset-failed {UNIT}; "
                     f"echo {dev} > /sys/bus/virtio/drivers/virtio_gpu/unbind && "
                     "for i in $(seq 50); do [ -e /dev/dri/card0 ] || exit 0; sleep 0.1; done; exit 1")
-        since = self.out_of("date +%s").strip()
+        # A journal cursor, not a timestamp: `--since` has whole seconds, and the stop above
+        # may share the second with the start below.
+        cursor = self.out_of("journalctl -n 1 -o cat --show-cursor --no-pager | sed -n 's/^-- cursor: //p'").strip()
         self.out_of(f"systemctl start --no-block {UNIT}")
         time.sleep(8)
         waiting = self.service()
@@ -409,7 +411,7 @@ class Run:
         ok, detail = self.wait_screen("start", 60)
         self.save("7-start-after-late-gpu")
         st = self.service()
-        log = self.out_of(f"journalctl -u {UNIT} -o cat --no-pager --since @{since}")
+        log = self.out_of(f"journalctl -u {UNIT} -o cat --no-pager --after-cursor '{cursor}'")
         crashes = sum(1 for line in log.splitlines() if "No renderers" in line or "Failed with result" in line)
         self.check("started before the GPU driver: comes up once the card appears, no crash loop",
                    ok and bool(up) and int(st["NRestarts"]) == 0 and crashes == 0,
