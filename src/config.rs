@@ -93,6 +93,10 @@ pub struct UiConfig {
     pub remember_max: usize,
     /// Offer the QR (CIBA + PAR) sign-in on Start (Signaturgruppen profiles only).
     pub qr: bool,
+    /// Start itself shows the QR code beside the remembered viewers (where `qr` is offered).
+    /// Unset: on the broker profiles (`signaturgruppen-pp`/`-prod`), not elsewhere, so the
+    /// simulator keeps the keyboard first for a developer's offline journey.
+    pub start_qr: Option<bool>,
     /// Spoken guidance through espeak-ng or spd-say when installed (silent otherwise).
     pub speech: bool,
 }
@@ -105,6 +109,7 @@ impl Default for UiConfig {
             idle_signout_secs: 900,
             remember_max: 6,
             qr: true,
+            start_qr: None,
             speech: false,
         }
     }

@@ -26,7 +26,7 @@ fn whole_journey_by_keys_alone() {
     // Start → Identify, type on the on-screen keyboard: i is row 1.
     ui.ok();
     assert_eq!(ui.ctl.screen(), Screen::Identify);
-    ui.key(Key::DownArrow);
+    assert_eq!(ui.focused_label(), "q", "focus starts on the letters");
     ui.go_to("i", Key::RightArrow);
     ui.ok();
     assert_eq!(ui.ctl.typed(), "i");

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::mpsc;
 
-use slint::{ComponentHandle, Timer};
+use slint::{ComponentHandle, Timer, TimerMode};
 
 use crate::lang::Lang;
 use crate::viewers::Viewer;
@@ -38,6 +38,10 @@ pub struct Controller {
     pub(super) repeat: Repeat,
     pub(super) countdown: Timer,
     pub(super) idle: Timer,
+    /// Commits Identify's pending multi-tap letter when it times out.
+    tap: Timer,
+    /// A real keyboard typed a letter: number keys type digits from now on (`keys::from_keyboard`).
+    keyboard: Cell<bool>,
 }
 
 impl Controller {
@@ -63,6 +67,8 @@ impl Controller {
             repeat: Repeat::default(),
             countdown: Timer::default(),
             idle: Timer::default(),
+            tap: Timer::default(),
+            keyboard: Cell::new(false),
         });
         ctl.wire();
         app.global::<App>()
@@ -125,6 +131,8 @@ impl Controller {
         Ctx {
             setup: &self.setup,
             viewers,
+            now: self.clock.now(),
+            keyboard: self.keyboard.get(),
         }
     }
 
@@ -152,17 +160,23 @@ impl Controller {
             Press::Unused => false,
             Press::Swallowed => true,
             Press::Move(dir) => {
-                self.move_focus(dir);
+                self.commit_typing();
+                self.move_focus(dir, false);
                 let me = self.me.clone();
                 self.repeat.hold(dir, move || {
                     if let Some(c) = me.upgrade() {
-                        c.repeat.tick(|d| c.move_focus(d));
+                        c.repeat.tick(|d| c.move_focus(d, true));
                     }
                 });
                 true
             }
             Press::Activate => self.key(ScreenKey::Activate(self.focused())),
-            Press::Screen(key) => self.key(key),
+            Press::Screen(key) => {
+                if keys::from_keyboard(key) {
+                    self.keyboard.set(true);
+                }
+                self.key(key)
+            }
         }
     }
 
@@ -176,9 +190,14 @@ impl Controller {
         }
     }
 
-    fn move_focus(&self, dir: Dir) -> bool {
+    fn move_focus(&self, dir: Dir, held: bool) -> bool {
         let from = self.focused();
-        let to = self.grid().step(from, dir);
+        let grid = self.grid();
+        let to = if held {
+            grid.step_held(from, dir)
+        } else {
+            grid.step(from, dir)
+        };
         self.set_focus(to);
         to != from
     }
@@ -200,7 +219,46 @@ impl Controller {
             return false;
         }
         self.transition(t);
+        self.sync_tap();
         true
+    }
+
+    /// An arrow commits Identify's pending multi-tap letter before focus moves.
+    fn commit_typing(&self) {
+        let committed = match &mut *self.journey.borrow_mut() {
+            Journey::Identify(st) => identify::commit(st, self.setup.kind),
+            _ => false,
+        };
+        if committed {
+            self.push_screen();
+            self.sync_tap();
+        }
+    }
+
+    /// Runs the tap timer to the pending letter's deadline on the injected clock.
+    fn sync_tap(&self) {
+        let deadline = match &*self.journey.borrow() {
+            Journey::Identify(st) => identify::deadline(st),
+            _ => None,
+        };
+        let Some(deadline) = deadline else {
+            self.tap.stop();
+            return;
+        };
+        let me = self.me.clone();
+        let wait = deadline.saturating_duration_since(self.clock.now());
+        self.tap.start(TimerMode::SingleShot, wait, move || {
+            let Some(c) = me.upgrade() else { return };
+            let now = c.clock.now();
+            let committed = match &mut *c.journey.borrow_mut() {
+                Journey::Identify(st) => identify::tick(st, c.setup.kind, now),
+                _ => false,
+            };
+            if committed {
+                c.push_screen();
+            }
+            c.sync_tap();
+        });
     }
 
     pub(super) fn transition(&self, t: Transition) {
@@ -261,6 +319,7 @@ impl Controller {
                 let viewers = self.viewers.borrow();
                 Some(start::default_focus(q, &self.ctx(&viewers)))
             }
+            Journey::Identify(_) => Some(identify::default_focus(&self.setup)),
             _ => None,
         });
         let focus = focus.or(match screen {
@@ -280,7 +339,7 @@ impl Controller {
 
     fn push_screen_new(&self) {
         if let Journey::Identify(st) = &*self.journey.borrow() {
-            identify::push(&self.app, st, self.setup.kind, true);
+            identify::push(&self.app, st, &self.ctx(&[]), true);
             return;
         }
         self.push_screen();
@@ -292,7 +351,7 @@ impl Controller {
         let now = self.clock.now();
         match &*self.journey.borrow() {
             Journey::Start(q) => start::push(&self.app, q, &ctx, now),
-            Journey::Identify(st) => identify::push(&self.app, st, self.setup.kind, false),
+            Journey::Identify(st) => identify::push(&self.app, st, &ctx, false),
             Journey::Waiting(p) if p.is_qr() => qr::push(&self.app, p, now),
             Journey::Waiting(p) => waiting::push(&self.app, p, now),
             Journey::SignedIn(s) => signed_in::push(&self.app, s, &ctx),

@@ -73,6 +73,7 @@ impl Item {
 #[derive(Clone, Debug, Default)]
 pub struct Grid {
     rows: Vec<Vec<(Item, f32)>>,
+    wrap: bool,
 }
 
 impl Grid {
@@ -89,13 +90,22 @@ impl Grid {
                         .collect()
                 })
                 .collect(),
+            wrap: false,
         }
     }
 
     pub fn with_centres(rows: Vec<Vec<(Item, f32)>>) -> Self {
         Self {
             rows: rows.into_iter().filter(|r| !r.is_empty()).collect(),
+            wrap: false,
         }
+    }
+
+    /// Left and Right go round within a row: on a keyboard's long rows, "a" is one press
+    /// from "_", not eleven. A held arrow still stops at the edge ([`Grid::step_held`]).
+    pub fn wrapping(mut self) -> Self {
+        self.wrap = true;
+        self
     }
 
     pub fn contains(&self, item: Item) -> bool {
@@ -113,16 +123,30 @@ impl Grid {
             .find_map(|(r, row)| row.iter().position(|(it, _)| *it == item).map(|c| (r, c)))
     }
 
-    /// The item one step from `from` in `dir`; `from` itself at an edge (no wrapping: on a
-    /// remote, wrapping makes the viewer lose track of where they are).
+    /// The item one step from `from` in `dir`; `from` itself at an edge, unless rows wrap
+    /// (a screen's few buttons do not: there, wrapping makes the viewer lose track of where
+    /// they are).
     pub fn step(&self, from: Item, dir: Dir) -> Item {
+        self.step_in(from, dir, self.wrap)
+    }
+
+    /// A held arrow's step: it stops at the edge even where rows wrap, so that focus never
+    /// races round a row.
+    pub fn step_held(&self, from: Item, dir: Dir) -> Item {
+        self.step_in(from, dir, false)
+    }
+
+    fn step_in(&self, from: Item, dir: Dir, wrap: bool) -> Item {
         let Some((r, c)) = self.position(from) else {
             return self.first().unwrap_or(from);
         };
         let row = &self.rows[r];
+        let last = row.len() - 1;
         match dir {
+            Dir::Left if wrap && c == 0 => row[last].0,
+            Dir::Right if wrap && c == last => row[0].0,
             Dir::Left => row[c.saturating_sub(1)].0,
-            Dir::Right => row[(c + 1).min(row.len() - 1)].0,
+            Dir::Right => row[(c + 1).min(last)].0,
             Dir::Up | Dir::Down => {
                 let target = match dir {
                     Dir::Up if r > 0 => r - 1,
@@ -158,5 +182,17 @@ mod tests {
         assert_eq!(g.step(Item::Tile(2), Dir::Down), Item::Tile(2));
         assert_eq!(g.step(Item::Language, Dir::Up), Item::Language);
         assert_eq!(g.step(Item::Cancel, Dir::Up), Item::Language);
+    }
+
+    #[test]
+    fn wrapping_rows_go_round_but_a_held_arrow_stops_at_the_edge() {
+        let g = Grid::simple(vec![vec![Item::Key(0, 0), Item::Key(0, 1), Item::Key(0, 2)]])
+            .wrapping();
+        assert_eq!(g.step(Item::Key(0, 0), Dir::Left), Item::Key(0, 2));
+        assert_eq!(g.step(Item::Key(0, 2), Dir::Right), Item::Key(0, 0));
+        assert_eq!(g.step(Item::Key(0, 1), Dir::Right), Item::Key(0, 2));
+        assert_eq!(g.step_held(Item::Key(0, 2), Dir::Right), Item::Key(0, 2));
+        assert_eq!(g.step_held(Item::Key(0, 0), Dir::Left), Item::Key(0, 0));
+        assert_eq!(g.step(Item::Key(0, 0), Dir::Up), Item::Key(0, 0));
     }
 }

@@ -14,6 +14,7 @@ use super::focus::Item;
 use super::generated::{IdError, OutcomeKind, Screen};
 use super::host::{Running, ViewerOp};
 use super::keyboard::Field;
+use super::multitap::MultiTap;
 
 /// What the UI needs to know about the installation.
 #[derive(Clone, Debug)]
@@ -56,8 +57,11 @@ pub struct Request {
 #[derive(Clone, Debug, Default)]
 pub struct Identify {
     pub field: Field,
+    /// The next character typed is upper case (on-screen Shift; a multi-tap letter too).
     pub shift: bool,
     pub error: IdError,
+    /// The remote's number keys typing letters; its pending letter is not in `field` yet.
+    pub tap: MultiTap,
 }
 
 impl Identify {
@@ -223,6 +227,11 @@ pub enum Transition {
 pub struct Ctx<'a> {
     pub setup: &'a Setup,
     pub viewers: &'a [Viewer],
+    /// The UI's injected clock at this key (multi-tap timing).
+    pub now: Instant,
+    /// A real keyboard has typed a letter in this app: number keys type digits
+    /// ([`super::keys::from_keyboard`]).
+    pub keyboard: bool,
 }
 
 impl Ctx<'_> {
@@ -231,6 +240,8 @@ impl Ctx<'_> {
         Ctx {
             setup: self.setup,
             viewers: &[],
+            now: self.now,
+            keyboard: self.keyboard,
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::config::IdentifierKind;
 use crate::identifier::{self, IdentifierError};
 use crate::session::Who;
 
-use super::focus::{Grid, Item};
+use super::focus::Item;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cap {
@@ -138,9 +138,25 @@ pub fn submit_item(kind: IdentifierKind) -> Item {
     Item::Key(layout(kind).len().saturating_sub(1), 0)
 }
 
-/// The focus grid of a layout, with key centres in half-key units.
-pub fn grid(kind: IdentifierKind) -> Grid {
-    let rows = layout(kind)
+/// Where focus starts: on the letters (the first letter row), where a viewer who types with
+/// the on-screen keys begins; the CPR pad on its "1".
+pub fn default_focus(kind: IdentifierKind) -> Item {
+    match kind {
+        IdentifierKind::UserId | IdentifierKind::Uuid => Item::Key(1, 0),
+        IdentifierKind::Cpr => Item::Key(0, 0),
+    }
+}
+
+/// The width of every layout's rows, in half-key units.
+pub fn width_units(kind: IdentifierKind) -> f32 {
+    layout(kind)
+        .first()
+        .map_or(0.0, |row| row.iter().map(|k| f32::from(k.1)).sum())
+}
+
+/// The focus rows of a layout, with key centres in half-key units.
+pub fn rows(kind: IdentifierKind) -> Vec<Vec<(Item, f32)>> {
+    layout(kind)
         .iter()
         .enumerate()
         .map(|(r, keys)| {
@@ -155,8 +171,7 @@ pub fn grid(kind: IdentifierKind) -> Grid {
                 })
                 .collect()
         })
-        .collect();
-    Grid::with_centres(rows)
+        .collect()
 }
 
 /// Longest input per kind; keys beyond it are ignored, not truncated silently later.
@@ -187,6 +202,11 @@ impl Field {
         self.text.pop();
     }
 
+    /// Whether the field holds the longest input of its kind.
+    pub fn is_full(&self, kind: IdentifierKind) -> bool {
+        self.text.chars().count() >= max_len(kind)
+    }
+
     /// Types `ch` if the kind takes it; returns whether it was taken.
     pub fn type_char(&mut self, kind: IdentifierKind, ch: char) -> bool {
         let ok = match kind {
@@ -194,7 +214,7 @@ impl Field {
             IdentifierKind::Uuid => ch.is_ascii_hexdigit() || ch == '-',
             IdentifierKind::UserId => ch.is_alphanumeric() || "-._@".contains(ch),
         };
-        if !ok || self.text.chars().count() >= max_len(kind) {
+        if !ok || self.is_full(kind) {
             return false;
         }
         let ch = if kind == IdentifierKind::Uuid {
@@ -207,11 +227,17 @@ impl Field {
     }
 
     /// The field as shown, and (CPR only) the greyed rest of the `DDMMÅÅ-XXXX` template.
+    /// A CPR number's last four digits are masked as they are typed ("080436-••••"): the
+    /// screen is shared with the room, and the birth date alone is what the viewer checks.
     pub fn display(&self, kind: IdentifierKind) -> (String, String) {
         if kind != IdentifierKind::Cpr {
             return (self.text.clone(), String::new());
         }
-        let shown = identifier::format_cpr(&self.text);
+        let shown: String = identifier::format_cpr(&self.text)
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i > 6 { '•' } else { c })
+            .collect();
         let template: Vec<char> = "DDMMÅÅ-XXXX".chars().collect();
         let rest: String = template.iter().skip(shown.chars().count()).collect();
         (shown, rest)
@@ -253,7 +279,28 @@ mod tests {
         assert!(!f.type_char(IdentifierKind::Cpr, 'a'));
         assert_eq!(
             f.display(IdentifierKind::Cpr),
-            ("080436-1".into(), "XXX".into())
+            ("080436-•".into(), "XXX".into())
         );
+        for ch in "234".chars() {
+            assert!(f.type_char(IdentifierKind::Cpr, ch));
+        }
+        assert!(f.is_full(IdentifierKind::Cpr));
+        assert_eq!(
+            f.display(IdentifierKind::Cpr),
+            ("080436-••••".into(), String::new())
+        );
+        // The digits themselves are kept: only the display hides them.
+        assert_eq!(f.raw(), "0804361234");
+    }
+
+    #[test]
+    fn focus_starts_on_the_letters() {
+        for (kind, want) in [(IdentifierKind::UserId, 'q'), (IdentifierKind::Uuid, 'a')] {
+            let Item::Key(r, c) = default_focus(kind) else {
+                panic!("{kind:?}: focus off the keys");
+            };
+            assert_eq!(cap_at(kind, r, c), Some(Cap::Char(want)));
+        }
+        assert_eq!(width_units(IdentifierKind::UserId), 24.0);
     }
 }

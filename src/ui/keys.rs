@@ -44,9 +44,19 @@ pub fn press(text: &str, repeat: bool, takes_text: bool) -> Press {
         Input::Backspace | Input::Delete if takes_text => Press::Screen(ScreenKey::Delete),
         // Backspace is Back where no field takes text.
         Input::Backspace if !repeat => Press::Screen(ScreenKey::Back),
+        // A held number key would race through its multi-tap letters: one press, one step.
+        Input::Char(ch) if repeat && ch.is_ascii_digit() => Press::Swallowed,
         Input::Char(ch) if takes_text || !repeat => Press::Screen(ScreenKey::Char(ch)),
         _ => Press::Unused,
     }
+}
+
+/// Whether `key` came from a real keyboard: a remote has number keys but no letter keys, so a
+/// letter means a desktop keyboard (or xdotool). Its user expects "2" to type 2, not "a": from
+/// then on, for the rest of the app's life, number keys type digits instead of multi-tap
+/// letters. It never switches back, so a key never changes meaning under a viewer's fingers.
+pub fn from_keyboard(key: ScreenKey) -> bool {
+    matches!(key, ScreenKey::Char(c) if c.is_alphabetic())
 }
 
 /// The held arrow and its repeat timer.
@@ -108,5 +118,16 @@ mod tests {
         assert_eq!(press("\n", true, false), Press::Swallowed);
         assert_eq!(press("a", true, false), Press::Unused);
         assert_eq!(press("a", true, true), Press::Screen(ScreenKey::Char('a')));
+    }
+
+    #[test]
+    fn held_number_keys_do_not_repeat_and_letters_mean_a_keyboard() {
+        assert_eq!(press("2", true, true), Press::Swallowed);
+        assert_eq!(press("2", false, true), Press::Screen(ScreenKey::Char('2')));
+        assert!(from_keyboard(ScreenKey::Char('a')));
+        assert!(from_keyboard(ScreenKey::Char('Ø')));
+        assert!(!from_keyboard(ScreenKey::Char('2')));
+        assert!(!from_keyboard(ScreenKey::Char('.')));
+        assert!(!from_keyboard(ScreenKey::Back));
     }
 }

@@ -63,6 +63,8 @@ pub const SCREENS: &[&str] = &[
     "start-broker",
     "start-broker-expired",
     "identify",
+    "identify-long",
+    "identify-cpr",
     "waiting",
     "qr",
     "signed-in",

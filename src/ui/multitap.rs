@@ -12,9 +12,10 @@
 //! a-like), ø after o on 6. They go last in their group, so the English letters keep their
 //! familiar press counts and "ileya" is no longer to type in Danish than in English.
 //!
-//! 1 carries the few symbols a user ID may hold (`.`, `-`, `_`, `@`); 0 types only 0 (a user ID
-//! has no spaces), so pressing it again types another 0 instead of cycling. In [`Mode::Digits`]
-//! (a CPR number) every key types its digit at once and nothing is ever pending.
+//! 1 carries the few symbols a user ID may hold (`.`, `-`, `_`, `@`). A key with nothing to
+//! cycle through types its digit at once, with nothing pending: 0 always (a user ID has no
+//! spaces), 4–9 for a MitID uuid ([`Mode::Hex`]: only a–f and `-` are letters there), and
+//! every key in [`Mode::Digits`] (a CPR number).
 //!
 //! The module is pure: time comes in as an [`Instant`] argument, so tests pass a fake clock.
 //! Letters are lower case; the keyboard's Shift decides the case when it inserts them.
@@ -39,21 +40,45 @@ const GROUPS: [&str; 10] = [
     "wxyz",  // 9
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
     /// Letters by multi-tap, the digit after the group's last letter (user IDs).
+    #[default]
     Letters,
-    /// Each key types its digit at once (CPR numbers, codes).
+    /// Only the hexadecimal letters and `-` of each group (a MitID uuid).
+    Hex,
+    /// Each key types its digit at once (CPR numbers, a real keyboard's digits).
     Digits,
 }
 
-/// The result of one key press.
+impl Mode {
+    /// Whether `c` is one of the letters this mode cycles through.
+    fn takes(self, c: char) -> bool {
+        match self {
+            Mode::Letters => true,
+            Mode::Hex => c.is_ascii_hexdigit() || c == '-',
+            Mode::Digits => false,
+        }
+    }
+}
+
+/// The result of one key press: at most two characters become final (the letter that was
+/// pending, then a digit typed at once) and at most one is pending.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Typed {
-    /// A character that is now final: insert it into the field.
+    /// The letter that was pending, now final: insert it first.
     pub committed: Option<char>,
-    /// The character shown as pending (underlined, say) after this press, if any.
+    /// A digit typed at once by a key with nothing to cycle through: insert it next.
+    pub digit: Option<char>,
+    /// The character shown as pending after this press, if any.
     pub pending: Option<char>,
+}
+
+impl Typed {
+    /// The characters to insert into the field, in order.
+    pub fn chars(self) -> impl Iterator<Item = char> {
+        self.committed.into_iter().chain(self.digit)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -63,11 +88,17 @@ struct Pending {
     since: Instant,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct MultiTap {
     mode: Mode,
     timeout: Duration,
     pending: Option<Pending>,
+}
+
+impl Default for MultiTap {
+    fn default() -> Self {
+        Self::new(Mode::default())
+    }
 }
 
 impl MultiTap {
@@ -99,17 +130,18 @@ impl MultiTap {
         if usize::from(key) >= GROUPS.len() {
             return Typed::default();
         }
-        if self.mode == Mode::Digits {
-            // `set_mode` commits, so nothing is pending in this mode.
+        let mut committed = self.tick(now);
+        let cycle = cycle_len(self.mode, key);
+        if cycle == 1 {
+            // Nothing to cycle through: the digit is final at once.
             return Typed {
-                committed: digit(key),
+                committed: committed.or_else(|| self.commit()),
+                digit: digit(key),
                 pending: None,
             };
         }
-        let mut committed = self.tick(now);
         let index = match self.pending {
-            // A key that only types its digit (0) types it again rather than cycling.
-            Some(p) if p.key == key && cycle_len(key) > 1 => (p.index + 1) % cycle_len(key),
+            Some(p) if p.key == key => (p.index + 1) % cycle,
             Some(_) => {
                 committed = self.commit();
                 0
@@ -123,6 +155,7 @@ impl MultiTap {
         });
         Typed {
             committed,
+            digit: None,
             pending: self.pending_char(),
         }
     }
@@ -143,7 +176,7 @@ impl MultiTap {
     /// Commits the pending letter now (before OK, an arrow, Delete, …).
     pub fn commit(&mut self) -> Option<char> {
         let p = self.pending.take()?;
-        char_at(p.key, p.index)
+        char_at(self.mode, p.key, p.index)
     }
 
     /// Drops the pending letter without typing it (Delete while a letter is pending); returns
@@ -154,20 +187,32 @@ impl MultiTap {
 
     /// The letter shown as pending, if any.
     pub fn pending_char(&self) -> Option<char> {
-        self.pending.and_then(|p| char_at(p.key, p.index))
+        self.pending.and_then(|p| char_at(self.mode, p.key, p.index))
     }
 }
 
-/// Letters and then the digit.
-fn cycle_len(key: u8) -> usize {
+/// The letters `key` cycles through in `mode`.
+fn letters(mode: Mode, key: u8) -> impl Iterator<Item = char> {
     GROUPS
         .get(usize::from(key))
-        .map_or(1, |g| g.chars().count() + 1)
+        .copied()
+        .unwrap_or_default()
+        .chars()
+        .filter(move |c| mode.takes(*c))
 }
 
-fn char_at(key: u8, index: usize) -> Option<char> {
-    let group = GROUPS.get(usize::from(key))?;
-    group.chars().nth(index).or_else(|| digit(key))
+/// The letters the remote's `key` types in `mode`, for the on-screen keypad's hints.
+pub fn letters_on(mode: Mode, key: u8) -> String {
+    letters(mode, key).collect()
+}
+
+/// Letters and then the digit.
+fn cycle_len(mode: Mode, key: u8) -> usize {
+    letters(mode, key).count() + 1
+}
+
+fn char_at(mode: Mode, key: u8, index: usize) -> Option<char> {
+    letters(mode, key).nth(index).or_else(|| digit(key))
 }
 
 fn digit(key: u8) -> Option<char> {
@@ -187,26 +232,26 @@ pub enum Step {
 /// some character has no key.
 pub fn plan(text: &str) -> Option<Vec<Step>> {
     let mut steps = Vec::new();
-    let mut last_key = None;
+    let mut pending_key = None;
     for c in text.chars() {
         let (key, presses) = key_for(c)?;
-        if last_key == Some(key) {
+        if pending_key == Some(key) {
             steps.push(Step::Wait);
         }
         steps.extend(std::iter::repeat_n(Step::Press(key), presses));
-        last_key = Some(key);
+        // A key that types its digit at once leaves nothing pending to wait for.
+        pending_key = (cycle_len(Mode::Letters, key) > 1).then_some(key);
     }
     Some(steps)
 }
 
-/// The key that types `c` and how many presses it takes from nothing pending.
+/// The key that types `c` in `Mode::Letters` and how many presses it takes from nothing
+/// pending.
 pub fn key_for(c: char) -> Option<(u8, usize)> {
     (0u8..10).find_map(|key| {
-        let group = GROUPS.get(usize::from(key))?;
-        let at = group
-            .chars()
+        let at = letters(Mode::Letters, key)
             .position(|g| g == c)
-            .or_else(|| (digit(key) == Some(c)).then(|| group.chars().count()))?;
+            .or_else(|| (digit(key) == Some(c)).then(|| letters(Mode::Letters, key).count()))?;
         Some((key, at + 1))
     })
 }
@@ -230,7 +275,7 @@ mod tests {
                 Step::Press(k) => {
                     t += ms(100);
                     let typed = mt.press(*k, t);
-                    out.extend(typed.committed);
+                    out.extend(typed.chars());
                 }
                 Step::Wait => {
                     t += DEFAULT_TIMEOUT;
@@ -306,6 +351,7 @@ mod tests {
             mt.press(4, t0),
             Typed {
                 committed: None,
+                digit: None,
                 pending: Some('g')
             }
         );
@@ -331,6 +377,7 @@ mod tests {
             typed,
             Typed {
                 committed: Some('a'),
+                digit: None,
                 pending: Some('a')
             }
         );
@@ -347,6 +394,7 @@ mod tests {
             typed,
             Typed {
                 committed: Some('h'),
+                digit: None,
                 pending: Some('j')
             }
         );
@@ -371,7 +419,8 @@ mod tests {
             assert_eq!(
                 mt.press(k, t0),
                 Typed {
-                    committed: char::from_digit(u32::from(k), 10),
+                    committed: None,
+                    digit: char::from_digit(u32::from(k), 10),
                     pending: None
                 }
             );
@@ -381,25 +430,41 @@ mod tests {
     }
 
     #[test]
-    fn zero_repeats_instead_of_cycling() {
+    fn zero_commits_the_pending_letter_and_types_at_once() {
         let t0 = Instant::now();
         let mut mt = MultiTap::new(Mode::Letters);
         mt.press(6, t0);
+        let typed = mt.press(0, t0 + ms(100));
         assert_eq!(
-            mt.press(0, t0 + ms(100)),
+            typed,
             Typed {
                 committed: Some('m'),
-                pending: Some('0')
+                digit: Some('0'),
+                pending: None
             }
         );
-        assert_eq!(
-            mt.press(0, t0 + ms(200)),
-            Typed {
-                committed: Some('0'),
-                pending: Some('0')
-            }
-        );
-        assert_eq!(mt.commit(), Some('0'));
+        assert_eq!(typed.chars().collect::<String>(), "m0");
+        assert_eq!(mt.press(0, t0 + ms(200)).chars().collect::<String>(), "0");
+        assert_eq!(mt.commit(), None);
+        assert_eq!(mt.deadline(), None);
+    }
+
+    #[test]
+    fn hex_mode_cycles_only_hex_letters() {
+        let t0 = Instant::now();
+        let mut mt = MultiTap::new(Mode::Hex);
+        let seen: Vec<_> = (0..5u64)
+            .map(|i| mt.press(2, t0 + ms(10 * i)).pending)
+            .collect();
+        assert_eq!(seen, [Some('a'), Some('b'), Some('c'), Some('2'), Some('a')]);
+        // 1 holds only `-` of its symbols; 5 has no hex letter and types 5 at once.
+        let typed = mt.press(1, t0 + ms(100));
+        assert_eq!((typed.committed, typed.pending), (Some('a'), Some('-')));
+        assert_eq!(mt.press(1, t0 + ms(110)).pending, Some('1'));
+        let typed = mt.press(5, t0 + ms(120));
+        assert_eq!(typed.chars().collect::<String>(), "15");
+        assert_eq!(typed.pending, None);
+        assert_eq!(mt.press(3, t0 + ms(130)).pending, Some('d'));
     }
 
     #[test]
@@ -409,7 +474,7 @@ mod tests {
         mt.press(3, t0);
         assert_eq!(mt.set_mode(Mode::Digits), Some('d'));
         assert_eq!(mt.mode(), Mode::Digits);
-        assert_eq!(mt.press(3, t0).committed, Some('3'));
+        assert_eq!(mt.press(3, t0).digit, Some('3'));
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub fn setup_for(screen: &str, language: Lang) -> Setup {
         s.qr_on_start = true;
         s.typing = false;
     }
+    if screen == "identify-cpr" {
+        s.kind = IdentifierKind::Cpr;
+    }
     s
 }
 
@@ -147,9 +150,28 @@ pub fn drive(ctl: &Controller, screen: &str) {
             ctl.key(ScreenKey::Activate(Item::Qr));
             ctl.apply(Update::Finished(Outcome::Expired));
         }
+        // "ile" typed and "y" pending, by the remote's number keys (multi-tap).
         "identify" => {
-            type_id(ctl, "ileya");
-            ctl.set_focus(Item::Key(2, 5));
+            ctl.key(ScreenKey::Activate(Item::SignIn));
+            for step in super::multitap::plan("iley").unwrap_or_default() {
+                if let super::multitap::Step::Press(key) = step {
+                    if let Some(ch) = char::from_digit(u32::from(key), 10) {
+                        ctl.key(ScreenKey::Char(ch));
+                    }
+                }
+            }
+            ctl.set_focus(Item::Key(0, 8));
+        }
+        // The longest user ID the field takes: it scrolls to keep the caret in view.
+        "identify-long" => {
+            type_id(
+                ctl,
+                "ileya.testperson-jensen.aarhus_kommune.borgerservice@example.dk1",
+            );
+        }
+        // A CPR number is masked after its sixth digit.
+        "identify-cpr" => {
+            type_id(ctl, "0804361234");
         }
         "waiting" => {
             type_id(ctl, "ileya");

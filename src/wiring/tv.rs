@@ -93,14 +93,16 @@ fn setup(settings: &Settings) -> Setup {
         settings.profile,
         ProfileName::SignaturgruppenPp | ProfileName::SignaturgruppenProd
     );
+    let qr_enabled = settings.ui.qr && signaturgruppen;
     Setup {
         kind: settings.kind,
         back_on_start: settings.ui.back_on_start,
         idle_signout: Duration::from_secs(settings.ui.idle_signout_secs.max(30)),
-        qr_enabled: settings.ui.qr && signaturgruppen,
-        // The broker profiles only: the simulator keeps Start's classic layout, with the user-ID
-        // keyboard first, so a developer's offline journey starts with typing.
-        qr_on_start: settings.ui.qr && broker_profile,
+        qr_enabled,
+        // By default the broker profiles only: the simulator keeps Start's classic layout, with
+        // the user-ID keyboard first, so a developer's offline journey starts with typing.
+        // `[ui] start_qr` overrides it (the end-to-end test runs the simulator with it on).
+        qr_on_start: qr_enabled && settings.ui.start_qr.unwrap_or(broker_profile),
         // The broker takes only a uuid or a CPR number. No viewer knows their MitID uuid (the
         // QR code and the tiles supply it), so Signaturgruppen has a typing path only where
         // the operator chose CPR; generic OPs and the simulator keep the user ID.
@@ -359,5 +361,32 @@ impl Host for TvHost {
         if let Err(e) = slint::quit_event_loop() {
             tracing::error!(error = %e, "cannot leave the event loop");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{FileConfig, Overrides};
+
+    fn setup_of(toml_text: &str) -> Setup {
+        let file: FileConfig = toml::from_str(toml_text).expect("toml");
+        let settings =
+            Settings::resolve(None, file, &Overrides::default(), None).expect("settings");
+        setup(&settings)
+    }
+
+    #[test]
+    fn start_qr_defaults_to_the_broker_profiles_and_can_be_set() {
+        let sim = setup_of("");
+        assert!(sim.qr_enabled && !sim.qr_on_start && sim.typing);
+        let sim_qr = setup_of("[ui]\nstart_qr = true");
+        assert!(sim_qr.qr_on_start && sim_qr.typing);
+        let pp = setup_of(r#"profile = "signaturgruppen-pp""#);
+        assert!(pp.qr_on_start && !pp.typing);
+        let pp_off = setup_of("profile = \"signaturgruppen-pp\"\n[ui]\nstart_qr = false");
+        assert!(!pp_off.qr_on_start);
+        // Without the QR sign-in there is no code to show on Start.
+        assert!(!setup_of("[ui]\nqr = false\nstart_qr = true").qr_on_start);
     }
 }

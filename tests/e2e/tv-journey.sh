@@ -2,13 +2,18 @@
 # End-to-end, from outside, as a viewer with a remote would: the real app in a real X window
 # (Xvfb), driven only by key presses (xdotool), against its embedded simulator.
 #
-#   1. Start → Identify → type "ileya" → Waiting shows exactly the reference text the
-#      simulated phone shows → approve → Signed in → Log ud → Start.
+#   1. From a cold start, "ileya" by multi-tap on the number keys (the first typing in this
+#      app: a letter key from a real keyboard would turn multi-tap off) in at most 15 presses
+#      counted from the keys sent → Waiting shows exactly the reference text the simulated
+#      phone shows → approve → Signed in → Log ud → Start.
 #   2. Back while Waiting cancels the request at the simulator, once.
 #   3. "Husk mig på dette TV", then the tile signs in with two key presses.
 #   4. The QR on screen decodes (zbarimg) to the simulator's authentication_uri;
 #      approving that URL in headless Chromium signs the TV in.
+#   5. A second app with `[ui] start_qr = true`: one press from a cold start makes Start's own
+#      QR code, and it decodes to that simulator's authorize URL.
 #
+# About 45 s on a 2-core machine (debug build), most of it waiting for screens.
 # Usage: tests/e2e/tv-journey.sh [BINARY]   (default target/debug/mitid-flex-tv)
 # Needs: xvfb xdotool x11-utils imagemagick zbar-tools curl python3 node chromium, and
 # `npm ci --prefix tests/browser`. Screenshots and the app log go to ${OUT:-/tmp/tv-journey}.
@@ -30,12 +35,18 @@ cleanup() { [ -n "$APP" ] && kill "$APP" 2>/dev/null; kill "$XVFB" 2>/dev/null; 
 trap cleanup EXIT
 export DISPLAY=$DISPLAY_NUM
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+STARTED=$(date +%s)
 
-# A private home: no machine config, a fresh viewer store and simulator key.
-HOME="$OUT/home" XDG_CONFIG_HOME="$OUT/home/config" XDG_DATA_HOME="$OUT/home/data" \
-  MITID_FLEX_TV_CONFIG=/dev/null LANG=da_DK.UTF-8 RUST_LOG=info \
-  "$BIN" >"$OUT/app.out" 2>"$LOG" &
-APP=$!
+# launch HOME_DIR CONFIG: the app with a private home (a fresh viewer store and simulator
+# key) and no machine config.
+launch() {
+  mkdir -p "$1"
+  HOME="$1" XDG_CONFIG_HOME="$1/config" XDG_DATA_HOME="$1/data" \
+    MITID_FLEX_TV_CONFIG="$2" LANG=da_DK.UTF-8 RUST_LOG=info \
+    "$BIN" >"$OUT/app.out" 2>"$LOG" &
+  APP=$!
+}
+launch "$OUT/home" /dev/null
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local secs=$1 what=$2; shift 2
@@ -48,25 +59,34 @@ wait_screen() { # wait_screen NAME N: until NAME was shown at least N times
   wait_for 15 "screen $1 (#$2)" bash -c "[ \$(grep -c -- 'screen=$1' '$LOG' || true) -ge $2 ]"
 }
 
-wait_for 30 "the simulated phone URL in the log" grep -q 'phone=http' "$LOG"
-phone=$(grep -o 'phone=http[^ ]*' "$LOG" | head -1 | cut -d= -f2 | sed 's/\x1b\[[0-9;]*m//g')
-base=${phone%/phone}
-wait_for 15 "the window" xdotool search --name '^MitID$'
-win=$(xdotool search --name '^MitID$' | head -1)
-xdotool windowfocus --sync "$win"
-sleep 0.5
+# up: waits for the app's simulator and window; sets $base.
+up() {
+  wait_for 30 "the simulated phone URL in the log" grep -q 'phone=http' "$LOG"
+  phone=$(grep -o 'phone=http[^ ]*' "$LOG" | head -1 | cut -d= -f2 | sed 's/\x1b\[[0-9;]*m//g')
+  base=${phone%/phone}
+  wait_for 15 "the window" xdotool search --name '^MitID$'
+  win=$(xdotool search --name '^MitID$' | head -1)
+  xdotool windowfocus --sync "$win"
+  sleep 0.5
+}
+up
 key() { xdotool key --delay 80 "$@"; sleep 0.4; }
+# Every key a viewer presses in a counted journey goes through here.
+PRESSES=0
+press() { PRESSES=$((PRESSES + $#)); xdotool key --delay 120 "$@"; sleep 0.4; }
 shot() { import -window root "$OUT/$1.png"; }
 requests() { curl -fsS "$base/_sim/requests"; }
 pending_field() { requests | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['status']=='pending']; print(r[-1]['$1'] if r else '')"; }
 
-# 1 ─ the journey by keys
+# 1 ─ the journey by keys: "ileya" by multi-tap, i = 444, l = 555, e = 33, y = 999, a = 2.
+# Each letter's key differs from the one before, so the next key commits it and no press
+# waits for the timeout (1.2 s; presses here are 120 ms apart). The first digit on Start
+# opens the field. OK commits the pending "a" and sends.
 shot 1-start
-key Return
+press 4 4 4 5 5 5 3 3 9 9 9 2
 wait_screen Identify 1
-key i l e y a
-shot 2-identify
-key Return
+shot 2-identify-pending-a
+press Return
 wait_for 15 "a pending request" bash -c "[ -n \"\$(curl -fsS $base/_sim/requests | python3 -c \"import json,sys; print(''.join(x['auth_req_id'] for x in json.load(sys.stdin) if x['status']=='pending'))\")\" ]"
 wait_for 10 "the Waiting screen" grep -q 'waiting for approval' "$LOG"
 shot 3-waiting
@@ -75,6 +95,10 @@ at_phone=$(pending_field reference_text)
 [ -n "$at_phone" ] || fail "no reference text at the simulator"
 [ "$on_tv" = "$at_phone" ] || fail "TV shows '$on_tv', phone shows '$at_phone'"
 pass "Waiting shows exactly the phone's reference text: $at_phone"
+who=$(pending_field identity)
+[ "$who" = "ileya" ] || fail "multi-tap sent '$who', not 'ileya'"
+[ "$PRESSES" -le 15 ] || fail "ileya took $PRESSES presses (> 15)"
+pass "\"ileya\" by multi-tap from a cold start: $PRESSES presses including OK (≤ 15)"
 id=$(pending_field auth_req_id)
 curl -fsS -X POST "$base/_sim/approve/$id" >/dev/null
 wait_screen SignedIn 1
@@ -136,4 +160,27 @@ wait_screen SignedIn 4
 shot 9-signed-in-by-qr
 grep -q '"status":"collected"' <(requests) || fail "no collected request"
 pass "approved in headless Chromium → the TV is signed in"
-echo "all end-to-end checks passed; screenshots in $OUT"
+
+# 5 ─ Start's own QR code: a second app with `[ui] start_qr = true`, one press from cold
+kill "$APP"; wait "$APP" 2>/dev/null || true
+wait_for 10 "the first window to close" bash -c "! xdotool search --name '^MitID$'"
+printf '[ui]\nstart_qr = true\n' >"$OUT/start-qr.toml"
+LOG="$OUT/app-start-qr.log"
+launch "$OUT/home-start-qr" "$OUT/start-qr.toml"
+up
+shot 10-start-qr-offer
+PRESSES=0
+press Return                      # focus starts on "Vis QR-kode": no viewer, no typing
+decoded() { # the authorize URL in a QR code on screen, if any
+  shot 11-start-qr
+  zbarimg -q --raw "$OUT/11-start-qr.png" 2>/dev/null | grep '/connect/authorize' | head -1
+}
+qr_shown() { [ -n "$(decoded)" ]; }
+wait_for 15 "a QR code on Start" qr_shown
+uri=$(decoded || true)
+[ -n "$uri" ] || fail "no authorize QR code decoded from Start"
+case "$uri" in "$base/op/connect/authorize?"*request_uri=*) ;; *) fail "Start's QR decoded to '$uri'";; esac
+[ "$PRESSES" -eq 1 ] || fail "the QR took $PRESSES presses"
+grep -q 'screen=Qr' "$LOG" && fail "a separate QR screen was shown; Start should show the code"
+pass "start_qr: $PRESSES press makes Start's QR code, decoding to $uri"
+echo "all end-to-end checks passed in $(( $(date +%s) - STARTED )) s; screenshots in $OUT"

@@ -15,7 +15,7 @@ use super::super::host::ViewerOp;
 use super::super::journey::{
     Ctx, Identify, Journey, Origin, Request, ScreenKey, StartQr, Transition,
 };
-use super::super::keyboard::{self, Field};
+use super::super::keyboard;
 use super::super::present;
 
 /// The QR code's box on Start, in px at 1080p: beside the viewers, smaller than the QR screen's.
@@ -80,6 +80,13 @@ fn qr_button(qr: &StartQr, ctx: &Ctx) -> bool {
 pub fn default_focus(qr: &StartQr, ctx: &Ctx) -> Item {
     if !ctx.viewers.is_empty() {
         Item::Tile(0)
+    } else if ctx.setup.qr_on_start
+        && ctx.setup.kind != crate::config::IdentifierKind::Cpr
+        && qr_button(qr, ctx)
+    {
+        // Start's own QR code is the way in without typing: one press makes it. An operator
+        // who chose CPR made the number pad the primary path instead.
+        Item::Qr
     } else if ctx.setup.typing {
         Item::SignIn
     } else if qr_button(qr, ctx) {
@@ -116,13 +123,14 @@ pub fn on_key(ctx: &Ctx, key: ScreenKey) -> Transition {
             BackOnStart::Ignore => Transition::Stay,
         },
         ScreenKey::Delete => Transition::Unused,
-        // Typing on Start opens the field with that first character, focus on Fortsæt; only
-        // where Start has a typing path at all.
+        // Typing on Start opens the field with that first key typed as Identify types it (a
+        // number key starts a multi-tap letter), focus on Fortsæt; only where Start has a
+        // typing path at all.
         ScreenKey::Char(ch) if ctx.setup.typing => {
-            let mut field = Field::default();
-            field.type_char(ctx.setup.kind, ch);
+            let mut st = Identify::default();
+            super::identify::type_key(&mut st, ctx, ch);
             Transition::ToFocused(
-                Journey::Identify(Identify::with(field)),
+                Journey::Identify(st),
                 keyboard::submit_item(ctx.setup.kind),
             )
         }
