@@ -7,15 +7,15 @@
 
 mod ui_support;
 
+use i_slint_backend_testing::ElementHandle;
 use mitid_flex_tv::ciba::FlexSubject;
 use mitid_flex_tv::config::IdentifierKind;
 use mitid_flex_tv::session::{Outcome, Update, Who};
 use mitid_flex_tv::ui::generated::{
     App, IdError, IdentifyAdapter, QrAdapter, Screen, WaitingAdapter,
 };
-use mitid_flex_tv::ui::{Item, Lang, ScreenKey};
-use i_slint_backend_testing::ElementHandle;
 use mitid_flex_tv::ui::multitap::{self, DEFAULT_TIMEOUT, Step};
+use mitid_flex_tv::ui::{Item, Lang, ScreenKey};
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
 use std::time::Duration;
@@ -108,7 +108,11 @@ fn arrows_grid_keys_and_ok_commit_first_and_delete_drops_the_pending_letter() {
     // The on-screen Slet does the same.
     ui.press("7");
     ui.key(Key::UpArrow);
-    assert_eq!(field(&ui), ("gjp".into(), String::new()), "the arrow committed p");
+    assert_eq!(
+        field(&ui),
+        ("gjp".into(), String::new()),
+        "the arrow committed p"
+    );
     ui.press("8");
     ui.ctl.key(ScreenKey::Activate(Item::Key(0, 10))); // Slet
     assert_eq!(field(&ui), ("gjp".into(), String::new()));

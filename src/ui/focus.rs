@@ -186,8 +186,12 @@ mod tests {
 
     #[test]
     fn wrapping_rows_go_round_but_a_held_arrow_stops_at_the_edge() {
-        let g = Grid::simple(vec![vec![Item::Key(0, 0), Item::Key(0, 1), Item::Key(0, 2)]])
-            .wrapping();
+        let g = Grid::simple(vec![vec![
+            Item::Key(0, 0),
+            Item::Key(0, 1),
+            Item::Key(0, 2),
+        ]])
+        .wrapping();
         assert_eq!(g.step(Item::Key(0, 0), Dir::Left), Item::Key(0, 2));
         assert_eq!(g.step(Item::Key(0, 2), Dir::Right), Item::Key(0, 0));
         assert_eq!(g.step(Item::Key(0, 1), Dir::Right), Item::Key(0, 2));

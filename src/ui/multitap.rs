@@ -187,7 +187,8 @@ impl MultiTap {
 
     /// The letter shown as pending, if any.
     pub fn pending_char(&self) -> Option<char> {
-        self.pending.and_then(|p| char_at(self.mode, p.key, p.index))
+        self.pending
+            .and_then(|p| char_at(self.mode, p.key, p.index))
     }
 }
 
@@ -456,7 +457,10 @@ mod tests {
         let seen: Vec<_> = (0..5u64)
             .map(|i| mt.press(2, t0 + ms(10 * i)).pending)
             .collect();
-        assert_eq!(seen, [Some('a'), Some('b'), Some('c'), Some('2'), Some('a')]);
+        assert_eq!(
+            seen,
+            [Some('a'), Some('b'), Some('c'), Some('2'), Some('a')]
+        );
         // 1 holds only `-` of its symbols; 5 has no hex letter and types 5 at once.
         let typed = mt.press(1, t0 + ms(100));
         assert_eq!((typed.committed, typed.pending), (Some('a'), Some('-')));

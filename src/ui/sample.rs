@@ -166,7 +166,7 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "identify-long" => {
             type_id(
                 ctl,
-                "ileya.testperson-jensen.aarhus_kommune.borgerservice@example.dk1",
+                "wilhelmina.mommsen-wormwood.hammerschmidt_markmann@mmwwmail.com",
             );
         }
         // A CPR number is masked after its sixth digit.

@@ -68,15 +68,14 @@ pub fn push(app: &AppWindow, st: &Identify, ctx: &Ctx, keys: bool) {
 /// A digit key also shows the letters its remote key types by multi-tap, as a phone's keypad
 /// does, so that a viewer learns them from the screen.
 fn key_cap(cap: Cap, units: u8, shift: bool, mode: Mode) -> KeyCap {
-    let hint = match cap {
-        Cap::Char(c) => c
-            .to_digit(10)
-            .and_then(|d| u8::try_from(d).ok())
-            .map(|key| multitap::letters_on(mode, key))
-            .map(|h| if shift { h.to_uppercase() } else { h })
-            .unwrap_or_default(),
-        _ => String::new(),
+    let key = match cap {
+        Cap::Char(c) if mode != Mode::Digits => c.to_digit(10).and_then(|d| u8::try_from(d).ok()),
+        _ => None,
     };
+    let hint = key
+        .map(|key| multitap::letters_on(mode, key))
+        .map(|h| if shift { h.to_uppercase() } else { h })
+        .unwrap_or_default();
     let (kind, text) = match cap {
         Cap::Char(c) => (KeyKind::Char, shifted(shift, c).to_string()),
         Cap::Shift => (KeyKind::Shift, String::new()),
@@ -88,6 +87,7 @@ fn key_cap(cap: Cap, units: u8, shift: bool, mode: Mode) -> KeyCap {
         kind,
         text: text.into(),
         hint: hint.into(),
+        keypad: key.is_some(),
         units: i32::from(units),
     }
 }

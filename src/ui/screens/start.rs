@@ -129,10 +129,7 @@ pub fn on_key(ctx: &Ctx, key: ScreenKey) -> Transition {
         ScreenKey::Char(ch) if ctx.setup.typing => {
             let mut st = Identify::default();
             super::identify::type_key(&mut st, ctx, ch);
-            Transition::ToFocused(
-                Journey::Identify(st),
-                keyboard::submit_item(ctx.setup.kind),
-            )
+            Transition::ToFocused(Journey::Identify(st), keyboard::submit_item(ctx.setup.kind))
         }
         ScreenKey::Char(_) => Transition::Unused,
     }
