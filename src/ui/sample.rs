@@ -154,10 +154,10 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "identify" => {
             ctl.key(ScreenKey::Activate(Item::SignIn));
             for step in super::multitap::plan("iley").unwrap_or_default() {
-                if let super::multitap::Step::Press(key) = step {
-                    if let Some(ch) = char::from_digit(u32::from(key), 10) {
-                        ctl.key(ScreenKey::Char(ch));
-                    }
+                if let super::multitap::Step::Press(key) = step
+                    && let Some(ch) = char::from_digit(u32::from(key), 10)
+                {
+                    ctl.key(ScreenKey::Char(ch));
                 }
             }
             ctl.set_focus(Item::Key(0, 8));
