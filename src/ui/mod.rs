@@ -16,6 +16,8 @@
 //! (English source, Danish bundled from `ui/translations/da`), Danish by default.
 
 mod clock;
+#[cfg(feature = "desktop")]
+pub mod compose;
 mod controller;
 pub mod events;
 pub mod focus;
