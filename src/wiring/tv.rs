@@ -223,9 +223,11 @@ impl TvHost {
             .collect();
         for h in handles {
             h.cancel();
-            let finished = self
-                .rt
-                .block_on(tokio::time::timeout(Duration::from_secs(3), h.finished()));
+            // The timeout is made inside the runtime: `tokio::time::timeout` needs the time
+            // driver of the current context, and this thread (the UI's) has none.
+            let finished = self.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(3), h.finished()).await
+            });
             if finished.is_err() {
                 tracing::warn!("cancel did not finish in time at exit");
             }
