@@ -6,10 +6,11 @@
 //! against the broker's own discovery and JWKS (OIDC Core §3.1.3.7), so a compromised relay
 //! cannot sign anyone in without the broker's signature.
 
+pub mod restart;
 pub mod wire;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::ciba::{
@@ -70,6 +71,11 @@ pub struct RelayBackend {
     urls: Vec<String>,
     /// The instance that answered last: try it first.
     preferred: AtomicUsize,
+    /// Sign-ins that can start again after a relay crash, and how often that happened.
+    restarts: restart::Restarts,
+    repushed: AtomicU64,
+    /// Starts sent on to another instance after theirs broke mid-request.
+    resent: AtomicU64,
     /// Discovery and JWKS of the broker, for validation only. Its secret is empty and it
     /// never sends a request that would need one.
     broker: CibaClient,
@@ -122,13 +128,16 @@ impl RelayBackend {
             observer: None,
             urls,
             preferred: AtomicUsize::new(0),
+            restarts: restart::Restarts::default(),
+            repushed: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
             broker,
         })
     }
 
     /// Sends `build(base_url)` to the preferred instance, then to the next ones while the
-    /// connection cannot be made. With `only_unsent`, a request that may have reached an
-    /// instance (it failed after connecting) is not repeated: a start must not push twice.
+    /// connection cannot be made. With `only_unsent` (a start, which pushes), a request that
+    /// timed out is not repeated; one whose connection broke is, and counted in `resent`.
     async fn send(
         &self,
         only_unsent: bool,
@@ -146,7 +155,14 @@ impl RelayBackend {
                 }
                 Err(e) => {
                     tracing::warn!(relay = %self.urls[at], error = %e, "relay instance unreachable");
-                    let retry = e.is_connect() || !only_unsent;
+                    // A connection that broke without an answer (not a timeout: a slow
+                    // relay may still be pushing) is an instance that died or restarted
+                    // under the request. Sending it on may push once more: counted.
+                    let broken = !e.is_connect() && !e.is_timeout() && i + 1 < n;
+                    if only_unsent && broken {
+                        self.resent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let retry = e.is_connect() || !only_unsent || broken;
                     last = Some(CibaError::transport(ENDPOINT, &e));
                     if !retry {
                         break;
@@ -158,6 +174,73 @@ impl RelayBackend {
             endpoint: ENDPOINT,
             detail: "no relay instance".into(),
         }))
+    }
+
+    /// Sign-ins started again because their answer was lost in a relay crash: each one was
+    /// one more push to the viewer's phone.
+    pub fn repushed(&self) -> u64 {
+        self.repushed.load(Ordering::Relaxed)
+    }
+
+    /// Starts (and restarts) sent on to another instance because the connection to the
+    /// first broke mid-request: each may have pushed twice.
+    pub fn resent(&self) -> u64 {
+        self.resent.load(Ordering::Relaxed)
+    }
+
+    /// Starts `id` again after the relay said its answer died with an instance: the same
+    /// viewer, and the relay gives the same reference text and code (checked here), so the
+    /// TV's screen stays true. Pending on success; otherwise the viewer starts again.
+    async fn restart(&self, id: &AuthReqId) -> PollOutcome {
+        let Some(plan) = self.restarts.plan(id.expose()) else {
+            return PollOutcome::InvalidGrant;
+        };
+        let req = StartRequest {
+            who: plan.who,
+            restart: Some(plan.current),
+        };
+        let answer = self
+            .call("restart", true, |base| {
+                self.http
+                    .post(format!("{base}{}", wire::START_PATH))
+                    .json(&req)
+            })
+            .await;
+        let reply = match answer {
+            Ok(a) if a.status == 201 => serde_json::from_slice::<StartReply>(&a.bytes).ok(),
+            Ok(a) => {
+                tracing::warn!(
+                    status = a.status,
+                    "relay refused to start a lost sign-in again"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "relay unreachable to start a lost sign-in again");
+                return PollOutcome::Unavailable {
+                    status: 502,
+                    retry_after: None,
+                };
+            }
+        };
+        match reply {
+            Some(r)
+                if r.code == plan.code
+                    && !r.handle.is_empty()
+                    && r.handle.len() <= wire::MAX_HANDLE_LEN =>
+            {
+                self.restarts.restarted(id.expose(), r.handle);
+                self.repushed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    "a relay instance died holding this sign-in's answer; started again: one more push to the viewer's phone, same code"
+                );
+                PollOutcome::Pending
+            }
+            _ => {
+                self.restarts.finished(id.expose());
+                PollOutcome::InvalidGrant
+            }
+        }
     }
 
     /// Calls `f` after every relay call with its timing.
@@ -288,7 +371,8 @@ fn from_result(r: ResultBody) -> PollOutcome {
         },
         WireOutcome::Rejected => PollOutcome::Denied,
         WireOutcome::Expired => PollOutcome::Expired,
-        WireOutcome::StartAgain => PollOutcome::InvalidGrant,
+        // Handled in `poll` while a restart is possible; after that, start again.
+        WireOutcome::StartAgain | WireOutcome::LostInRelayCrash => PollOutcome::InvalidGrant,
         WireOutcome::ConfigRefused => PollOutcome::Refused {
             code: "relay_config_refused".into(),
             description: Some(detail),
@@ -309,6 +393,7 @@ impl Backend for RelayBackend {
     async fn start(&self, hint: &LoginHint) -> Result<Started, CibaError> {
         let req = StartRequest {
             who: wire_who(hint),
+            restart: None,
         };
         let Answer {
             status,
@@ -351,6 +436,9 @@ impl Backend for RelayBackend {
             }
             (false, _) => None,
         };
+        if !qr {
+            self.restarts.started(&r.handle, req.who.clone(), &r.code);
+        }
         Ok(Started {
             auth_req_id: AuthReqId::new(r.handle),
             expires_in: r.expires_in,
@@ -364,18 +452,27 @@ impl Backend for RelayBackend {
     }
 
     async fn poll(&self, id: &AuthReqId) -> Result<PollOutcome, CibaError> {
+        let current = AuthReqId::new(self.restarts.current(id.expose()));
         let Answer {
             status,
             wait,
             bytes,
         } = self
-            .call("poll", false, |base| self.http.get(Self::url(base, id)))
+            .call("poll", false, |base| {
+                self.http.get(Self::url(base, &current))
+            })
             .await?;
         Ok(match status {
             200 => match serde_json::from_slice::<PollReply>(&bytes) {
                 Ok(PollReply::Pending) => PollOutcome::Pending,
                 Ok(PollReply::SlowDown) => PollOutcome::SlowDown,
-                Ok(PollReply::Result(r)) => from_result(r),
+                Ok(PollReply::Result(r)) if r.outcome == WireOutcome::LostInRelayCrash => {
+                    self.restart(id).await
+                }
+                Ok(PollReply::Result(r)) => {
+                    self.restarts.finished(id.expose());
+                    from_result(r)
+                }
                 Err(_) => PollOutcome::Malformed { status },
             },
             // Sealed for another box, or by a key the relays no longer hold.
@@ -394,13 +491,15 @@ impl Backend for RelayBackend {
     }
 
     async fn cancel(&self, id: &AuthReqId) -> Result<(), CibaError> {
+        let current = AuthReqId::new(self.restarts.current(id.expose()));
+        self.restarts.finished(id.expose());
         let Answer {
             status,
             wait,
             bytes,
         } = self
             .call("cancel", false, |base| {
-                self.http.delete(Self::url(base, id))
+                self.http.delete(Self::url(base, &current))
             })
             .await?;
         match status {
