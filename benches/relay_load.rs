@@ -75,6 +75,9 @@ fn main() {
     let total: usize = env_num("RELAY_LOAD_SIGNINS", 2000).clamp(1, 20_000);
     let deadline = Duration::from_secs(env_num("RELAY_LOAD_DEADLINE_SECS", 150u64).min(600));
     let kill_at: f64 = env_num("RELAY_LOAD_KILL_AT", 0.4);
+    // Sign-ins started per second by the whole fleet (0: each box starts its next one as
+    // soon as the last ended, i.e. the machine's throughput; latency is then queueing).
+    let rate: f64 = env_num("RELAY_LOAD_RATE", 0.0f64).clamp(0.0, 10_000.0);
     // TERM: systemd stop or a rolling deploy (in-flight requests finish); KILL: a crash.
     let signal = match std::env::var("RELAY_LOAD_SIGNAL").as_deref() {
         Ok("term") => libc::SIGTERM,
@@ -84,7 +87,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let ok = rt.block_on(run(boxes, total, deadline, kill_at, signal));
+    let ok = rt.block_on(run(boxes, total, deadline, kill_at, rate, signal));
     std::process::exit(if ok { 0 } else { 1 });
 }
 
@@ -93,8 +96,11 @@ async fn run(
     total: usize,
     deadline: Duration,
     kill_at: f64,
+    rate: f64,
     signal: libc::c_int,
 ) -> bool {
+    // RELAY_LOAD_RELAY_BIN: another build of the relay (an optimised one) than this bench's.
+    let binary = std::env::var("RELAY_LOAD_RELAY_BIN").unwrap_or_else(|_| RELAY.into());
     let identities = SimOptions::default().identities;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -146,7 +152,7 @@ async fn run(
         deny_list: None,
         webhook_url: Some(hook_url),
         limits: limits.into(),
-        binary: RELAY.into(),
+        binary: binary.clone().into(),
     };
     let a = RelayProc::start(&pki, &opts);
     let b = RelayProc::start(&pki, &opts);
@@ -199,6 +205,10 @@ async fn run(
                 let n = next.fetch_add(1, Ordering::SeqCst);
                 if n >= total || t0.elapsed() > deadline {
                     return;
+                }
+                if rate > 0.0 {
+                    let at = t0 + Duration::from_secs_f64(n as f64 / rate);
+                    tokio::time::sleep_until(at.into()).await;
                 }
                 let who = Who::Flex(FlexSubject::Uuid(
                     identities[n % identities.len()].uuid.clone(),
@@ -289,6 +299,14 @@ async fn run(
     let missing = signed_in.saturating_sub(distinct.len());
 
     println!("relay load: {boxes} boxes, {total} sign-ins, 2 instances sharing Redis");
+    println!(
+        "  relay binary {binary}; offered {}",
+        if rate > 0.0 {
+            format!("{rate} sign-ins/s")
+        } else {
+            "as fast as the boxes go (closed loop)".into()
+        }
+    );
     println!(
         "  signed in {signed_in}/{total} in {:.1} s = {:.0} sign-ins/s; lost {}; starts retried after the kill {}",
         wall.as_secs_f64(),

@@ -206,6 +206,7 @@ impl ResultCache {
             .hgetall(tickets_key(&tag))
             .query_async(&mut self.conn())
             .await;
+        let own_field = own.as_ref().map(|t| t.field.clone()).unwrap_or_default();
         if let Some(t) = own {
             self.end(t);
         }
@@ -226,10 +227,11 @@ impl ResultCache {
                 None => Recovery::Unknown,
             };
         }
-        let own_prefix = format!("{}/", self.instance);
+        // Every ticket but this poll's own; one of this instance's earlier polls (still
+        // waiting for the broker) counts like any other live instance's.
         let others: Vec<(&str, u64)> = tickets
             .iter()
-            .filter(|(field, _)| !field.starts_with(&own_prefix))
+            .filter(|(field, _)| *field != own_field)
             .filter_map(|(field, at)| Some((field.split_once('/')?.0, *at)))
             .collect();
         if others.is_empty() {
