@@ -263,11 +263,15 @@ async fn run(
         let _ = t.await;
     }
     let b_rss = rss_kib(b.child.id());
+    if let Some(relay) = &a {
+        a_rss = rss_kib(relay.child.id());
+    }
     // Webhook deliveries run in the background: give the last ones a moment, and those of
     // the killed instance the time for its heartbeat to lapse and another's sweep (5 s).
     let signed_in = done.load(Ordering::SeqCst);
     for _ in 0..200 {
-        if hooks.lock().map_or(0, |h| h.len()) >= signed_in {
+        let distinct = hooks.lock().map_or(0, |h| h.iter().collect::<HashSet<_>>().len());
+        if distinct >= signed_in {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -295,7 +299,11 @@ async fn run(
     let pushes: u64 = sim.pushes().values().sum();
     let repushed: u64 = fleet.iter().map(|b| b.repushed()).sum();
     let resent: u64 = fleet.iter().map(|b| b.resent()).sum();
-    let duplicated = hook_ids.len() - distinct.len();
+    // Deliveries are at least once: one the killed instance sent just before dying may be
+    // sent again by the other (same `request` id, which the backend de-duplicates by). A
+    // duplicated *result* would be a sign-in id more than the boxes signed in.
+    let redelivered = hook_ids.len() - distinct.len();
+    let duplicated = distinct.len().saturating_sub(signed_in);
     let missing = signed_in.saturating_sub(distinct.len());
 
     println!("relay load: {boxes} boxes, {total} sign-ins, 2 instances sharing Redis");
@@ -325,9 +333,9 @@ async fn run(
         pushes.saturating_sub(total as u64)
     );
     println!(
-        "  webhook deliveries {} ({} distinct sign-ins): duplicated {duplicated}, missing {missing}",
-        hook_ids.len(),
-        distinct.len()
+        "  webhook: {} distinct sign-ins (duplicated {duplicated}, missing {missing}); {} deliveries, {redelivered} of them redelivered with the same request id",
+        distinct.len(),
+        hook_ids.len()
     );
     println!(
         "  relay-added latency, {} calls on an open connection: median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -343,10 +351,10 @@ async fn run(
         percentile(&first_calls, 99.0)
     );
     println!(
-        "  relay RSS: A {} KiB (peak {}) when killed after {} sign-ins; B {} KiB (peak {}) at the end",
+        "  relay RSS: A {} KiB (peak {}) {}; B {} KiB (peak {}) at the end",
         a_rss.0,
         a_rss.1,
-        killed_at.map_or("-".into(), |k| k.to_string()),
+        killed_at.map_or("at the end".into(), |k| format!("when killed after {k} sign-ins")),
         b_rss.0,
         b_rss.1
     );
@@ -361,14 +369,14 @@ async fn run(
         && failures.is_empty()
         && duplicated == 0
         && missing == 0
-        && hook_ids.len() == signed_in
+        && (redelivered == 0 || killed_at.is_some())
         && (p99 <= 20.0 || !enforce_latency);
     println!(
         "relay load: {}",
         if ok {
             "PASS"
         } else {
-            "FAIL (wanted: all signed in, 0 lost, 0 duplicated or missing deliveries, p99 <= 20 ms unless RELAY_LOAD_LATENCY=report)"
+            "FAIL (wanted: all signed in, 0 lost, 0 duplicated or missing sign-ins at the backend, no redelivery without a kill, p99 <= 20 ms unless RELAY_LOAD_LATENCY=report)"
         }
     );
     if !ok {
