@@ -270,7 +270,9 @@ async fn run(
     // the killed instance the time for its heartbeat to lapse and another's sweep (5 s).
     let signed_in = done.load(Ordering::SeqCst);
     for _ in 0..200 {
-        let distinct = hooks.lock().map_or(0, |h| h.iter().collect::<HashSet<_>>().len());
+        let distinct = hooks
+            .lock()
+            .map_or(0, |h| h.iter().collect::<HashSet<_>>().len());
         if distinct >= signed_in {
             break;
         }
@@ -354,7 +356,9 @@ async fn run(
         "  relay RSS: A {} KiB (peak {}) {}; B {} KiB (peak {}) at the end",
         a_rss.0,
         a_rss.1,
-        killed_at.map_or("at the end".into(), |k| format!("when killed after {k} sign-ins")),
+        killed_at.map_or("at the end".into(), |k| format!(
+            "when killed after {k} sign-ins"
+        )),
         b_rss.0,
         b_rss.1
     );

@@ -57,6 +57,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// The tickets of one request: `<instance>/<sequence>` and the unix milliseconds written.
+type Tickets = Vec<(String, u64)>;
+
 /// One broker poll in flight: `<instance>/<sequence>`.
 pub struct Ticket {
     tag: String,
@@ -201,7 +204,7 @@ impl ResultCache {
         own: Option<Ticket>,
     ) -> Recovery {
         let tag = request_tag(id);
-        let read: redis::RedisResult<(Option<String>, Vec<(String, u64)>)> = redis::pipe()
+        let read: redis::RedisResult<(Option<String>, Tickets)> = redis::pipe()
             .get(result_key(&tag))
             .hgetall(tickets_key(&tag))
             .query_async(&mut self.conn())
