@@ -62,8 +62,12 @@ pub const SCREENS: &[&str] = &[
     "start-viewers",
     "start-broker",
     "start-broker-expired",
+    "start-broker-six",
+    "start-edit",
+    "start-confirm",
     "identify",
     "waiting",
+    "waiting-tile",
     "qr",
     "signed-in",
     "rejected",
@@ -72,6 +76,8 @@ pub const SCREENS: &[&str] = &[
     "offline",
     "too-many",
     "config-error",
+    "service-setup",
+    "mitid-error",
     "failed",
 ];
 
