@@ -27,11 +27,12 @@ pub const QR_BOX_PX: u32 = 440;
 /// width, as `ui/screens/start.slint` lays it out.
 const ROW_PX: f32 = 1920.0 - 2.0 * 108.0;
 const ROW_BESIDE_QR_PX: f32 = ROW_PX - 480.0 - 64.0;
-const TILE_GAP_PX: f32 = 20.0;
+const TILE_GAP_PX: f32 = 24.0;
 const TILE_MAX_PX: f32 = 248.0;
-const TILE_PADDING_PX: f32 = 16.0;
-/// IBM Plex Sans SemiBold is at most about 0.6 em a character (wide capitals included).
-const EM_PER_CHAR: f32 = 0.6;
+const TILE_PADDING_PX: f32 = 10.0;
+/// IBM Plex Sans SemiBold averages about 0.52 em a character in names (measured on the
+/// renders); 0.55 leaves room for wide capitals.
+const EM_PER_CHAR: f32 = 0.55;
 
 /// The first name's size on a tile: 40 px, or less until the whole name fits (never below
 /// 20 px); it is the rest of the name that elides.
