@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(first_name_px("Søren", 6, ROW_BESIDE_QR_PX), 40.0);
         // A long one is drawn smaller, to fit whole: at most the tile's inner width.
         let px = first_name_px("Christoffer", 6, ROW_BESIDE_QR_PX);
-        assert!(px < 40.0 && px >= 20.0, "{px}");
+        assert!((20.0..40.0).contains(&px), "{px}");
         let tile = (ROW_BESIDE_QR_PX - 5.0 * TILE_GAP_PX) / 6.0;
         assert!(11.0 * EM_PER_CHAR * px <= tile - 2.0 * TILE_PADDING_PX);
         // With room (three tiles across the full width) the same name is larger.
