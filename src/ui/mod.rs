@@ -64,8 +64,12 @@ pub const SCREENS: &[&str] = &[
     "start-viewers",
     "start-broker",
     "start-broker-expired",
+    "start-broker-six",
+    "start-edit",
+    "start-confirm",
     "identify",
     "waiting",
+    "waiting-tile",
     "qr",
     "signed-in",
     "rejected",
@@ -74,6 +78,8 @@ pub const SCREENS: &[&str] = &[
     "offline",
     "too-many",
     "config-error",
+    "service-setup",
+    "mitid-error",
     "failed",
 ];
 
