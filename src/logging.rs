@@ -113,7 +113,9 @@ where
 {
     tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        // Colours only where the build has them (the `desktop` feature): asking a build
+        // without tracing-subscriber's `ansi` for colours makes it complain at start.
+        .with_ansi(cfg!(feature = "desktop") && std::io::stderr().is_terminal())
         .with_target(true)
 }
 

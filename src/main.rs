@@ -11,6 +11,11 @@ use mitid_flex_tv::wiring::{self, tv};
 
 fn main() {
     let cli = Cli::parse();
+    // Before any thread exists (it sets an environment variable); the TV window only.
+    #[cfg(feature = "desktop")]
+    if cli.command.is_none() {
+        mitid_flex_tv::ui::compose::skip_compose_table();
+    }
     std::process::exit(run(cli));
 }
 

@@ -6,16 +6,37 @@
 use mitid_flex_tv::ui::{RenderArgs, SAMPLE_AUTHENTICATION_URI, SCREENS, render};
 
 fn draw(screen: &str, lang: &str, dir: &std::path::Path) -> image::RgbImage {
-    let out = dir.join(format!("{screen}-{lang}.png"));
+    draw_at(screen, lang, dir, (1920, 1080))
+}
+
+fn draw_at(screen: &str, lang: &str, dir: &std::path::Path, size: (u32, u32)) -> image::RgbImage {
+    let out = dir.join(format!("{screen}-{lang}-{}x{}.png", size.0, size.1));
     render(RenderArgs {
         screen: screen.into(),
         lang: lang.into(),
         out: out.clone(),
-        width: 1920,
-        height: 1080,
+        width: size.0,
+        height: size.1,
     })
     .expect("render");
     image::open(&out).expect("png").to_rgb8()
+}
+
+/// Nothing is drawn in the 5 % safe-area margins except the focus ring, which may reach
+/// 12 px (at 1080p, scaled with the UI) into them.
+fn assert_inside_safe_area(img: &image::RgbImage, what: &str) {
+    let (w, h) = img.dimensions();
+    let s = (w as f32 / 1920.0).min(h as f32 / 1080.0);
+    let mx = ((96.0 - 12.0) * s).floor() as u32;
+    let my = ((54.0 - 12.0) * s).floor() as u32;
+    let bg = *img.get_pixel(0, 0);
+    for (x, y, p) in img.enumerate_pixels() {
+        let margin = !(mx..w - mx).contains(&x) || !(my..h - my).contains(&y);
+        assert!(
+            !margin || *p == bg,
+            "{what}: drawn in the safe area at {x},{y}"
+        );
+    }
 }
 
 // One test: a process installs the headless platform once.
@@ -32,16 +53,24 @@ fn every_screen_renders_and_the_qr_decodes() {
                 white > 2_000,
                 "{screen}/{lang}: no visible focus fill ({white} px)"
             );
-            // Nothing is drawn in the safe-area margins (96 px left/right, 54 px top/bottom)
-            // except the focus ring, which may reach 12 px into it.
-            let bg = *img.get_pixel(0, 0);
-            for (x, y, p) in img.enumerate_pixels() {
-                let margin = !(84..1920 - 84).contains(&x) || !(42..1080 - 42).contains(&y);
-                assert!(
-                    !margin || *p == bg,
-                    "{screen}/{lang}: drawn in the safe area at {x},{y}"
-                );
-            }
+            assert_inside_safe_area(&img, &format!("{screen}/{lang}"));
+        }
+    }
+    // The screens with the most on them, at 720p and 4K: the whole UI scales, so they stay
+    // inside the safe area there too.
+    for size in [(1280, 720), (3840, 2160)] {
+        for screen in [
+            "start-broker-six",
+            "start-edit",
+            "start-confirm",
+            "waiting-tile",
+            "signed-in",
+            "unknown-user",
+            "service-setup",
+        ] {
+            let img = draw_at(screen, "da", dir.path(), size);
+            assert_eq!(img.dimensions(), size);
+            assert_inside_safe_area(&img, &format!("{screen} at {size:?}"));
         }
     }
     let qr = draw("qr", "da", dir.path());

@@ -96,3 +96,94 @@ fn cpr_is_the_only_typing_path_and_only_when_chosen() {
     ui.key(Key::RightArrow);
     assert_eq!(ui.focused_label(), "Vis QR-kode");
 }
+
+/// Six remembered viewers with long names, the last-used first.
+fn six() -> Vec<mitid_flex_tv::viewers::Viewer> {
+    let names = [
+        "Ileya Jensen",
+        "Søren Østergaard",
+        "Christoffer Mølgaard-Rasmussen",
+        "Ileya Testperson-Andersen Kristiansen",
+        "Åse Bække",
+        "Bo Li",
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| mitid_flex_tv::viewers::Viewer {
+            name: (*n).into(),
+            key: mitid_flex_tv::viewers::ViewerKey::Uuid(format!(
+                "0000000{i}-6a33-40da-ab0b-5ce2abd42e78"
+            )),
+            last_used: 10 - i as u64,
+        })
+        .collect()
+}
+
+/// The boxes (x, y, w, h in logical px) of the elements whose label starts with `prefix`.
+fn boxes(ui: &Ui, prefix: &str) -> Vec<(f32, f32, f32, f32)> {
+    use i_slint_backend_testing::ElementRoot;
+    let prefix = prefix.to_string();
+    ui.app
+        .root_element()
+        .query_descendants()
+        .match_predicate(move |e| {
+            e.accessible_label()
+                .is_some_and(|l| l.starts_with(prefix.as_str()) && l != "Glem alle")
+        })
+        .find_all()
+        .iter()
+        .map(|e| {
+            let (p, s) = (e.absolute_position(), e.size());
+            (p.x, p.y, s.width, s.height)
+        })
+        .collect()
+}
+
+/// Inside the 5 % safe area of the 1920×1080 layout (which scale.rs scales to any output),
+/// with room for the 12 px focus ring around each, in one row, none overlapping.
+fn assert_row_in_safe_area(b: &[(f32, f32, f32, f32)], what: &str) {
+    assert_eq!(b.len(), 6, "{what}: {b:?}");
+    let ring = 12.0;
+    for (i, &(x, y, w, h)) in b.iter().enumerate() {
+        assert!(
+            x - ring >= 96.0 && x + w + ring <= 1920.0 - 96.0,
+            "{what} {i}: x {x} w {w}"
+        );
+        assert!(
+            y - ring >= 54.0 && y + h + ring <= 1080.0 - 54.0,
+            "{what} {i}: y {y} h {h}"
+        );
+        assert!(w >= 150.0, "{what} {i} is {w} px wide");
+        assert_eq!(y, b[0].1, "{what}: one row");
+        if i > 0 {
+            assert!(
+                b[i - 1].0 + b[i - 1].2 < x,
+                "{what} {i} overlaps its neighbour"
+            );
+        }
+    }
+}
+
+#[test]
+fn six_tiles_and_their_glem_fit_the_safe_area_beside_the_qr_code() {
+    let ui = start_ui(broker(IdentifierKind::Cpr));
+    ui.app
+        .window()
+        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    ui.set_viewers(six());
+    // The last-used viewer keeps the default focus.
+    assert_eq!(ui.ctl.focused(), Item::Tile(0));
+    ui.ok();
+    ui.back();
+    // Start again, with its own code (a press made it) beside the row.
+    ui.ctl
+        .apply(waiting("", 600, Some(SAMPLE_AUTHENTICATION_URI)));
+    assert_eq!(ui.app.global::<StartAdapter>().get_qr(), StartQrState::Live);
+    assert_row_in_safe_area(&boxes(&ui, "Log på som "), "tile");
+
+    ui.go_to("Rediger huskede personer", Key::UpArrow);
+    ui.ok();
+    assert_row_in_safe_area(&boxes(&ui, "Glem "), "Glem");
+    assert_row_in_safe_area(&boxes(&ui, "Log på som "), "tile in Rediger");
+}

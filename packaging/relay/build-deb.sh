@@ -18,6 +18,11 @@ MAINTAINER="${DEB_MAINTAINER:-mitid-flex-tv maintainers <maintainers@mitid-flex-
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)"
 [ -n "$VERSION" ] || { echo "build-deb: no version in Cargo.toml" >&2; exit 1; }
+CHANGELOG_VERSION="$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$HERE/changelog")"
+[ "$CHANGELOG_VERSION" = "$VERSION" ] || {
+    echo "build-deb: packaging/relay/changelog is at $CHANGELOG_VERSION, Cargo.toml at $VERSION" >&2
+    exit 1
+}
 
 for tool in cargo dpkg-deb dpkg-shlibdeps; do
     command -v "$tool" >/dev/null || { echo "build-deb: $tool missing (apt-get install dpkg-dev)" >&2; exit 1; }
@@ -46,7 +51,10 @@ DOC="usr/share/doc/$PACKAGE"
 inst 0644 "$HERE/README.md" "$DOC/README.md"
 inst 0644 "$HERE/box-config.toml" "$DOC/examples/box-config.toml"
 inst 0644 "$ROOT/packaging/debian/copyright" "$DOC/copyright"
-gzip -9n "$STAGE/$DOC/README.md"
+# Native package: Debian policy wants the changelog as changelog.gz.
+inst 0644 "$HERE/changelog" "$DOC/changelog"
+gzip -9n "$STAGE/$DOC/README.md" "$STAGE/$DOC/changelog"
+find "$STAGE" -type d -exec chmod 0755 {} +
 
 mkdir -p "$STAGE/DEBIAN"
 printf '/etc/%s/relay.toml\n/etc/%s/denied-boxes\n' "$PACKAGE" "$PACKAGE" >"$STAGE/DEBIAN/conffiles"
@@ -78,8 +86,13 @@ exit 0
 SH
 chmod 0755 "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/postrm"
 
-DEPENDS="$(cd "$STAGE" && mkdir -p debian && touch debian/control &&
-    dpkg-shlibdeps -O "usr/bin/$PACKAGE" | sed -n 's/^shlibs:Depends=//p'; rm -rf debian)"
+# dpkg-shlibdeps wants a source tree with a control file naming the package.
+SHLIBS_WORK="$(mktemp -d)"
+mkdir -p "$SHLIBS_WORK/debian"
+printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$SHLIBS_WORK/debian/control"
+DEPENDS="$(cd "$SHLIBS_WORK" && dpkg-shlibdeps -O "$STAGE/usr/bin/$PACKAGE" | sed -n 's/^shlibs:Depends=//p')"
+rm -rf "$SHLIBS_WORK"
+[ -n "$DEPENDS" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 SIZE="$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)"
 cat >"$STAGE/DEBIAN/control" <<CTRL
 Package: $PACKAGE
@@ -99,5 +112,9 @@ Description: MitID Flex relay for a fleet of TV boxes
  total (shared through Redis), and the operator's backend is told who
  signed in by a signed webhook. Prometheus /metrics and /healthz.
 CTRL
+(cd "$STAGE" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
+    xargs -0 md5sum >DEBIAN/md5sums)
+chmod 0644 "$STAGE/DEBIAN/md5sums" "$STAGE/DEBIAN/conffiles" "$STAGE/DEBIAN/control"
+mkdir -p "$(dirname "$OUT")"
 dpkg-deb --root-owner-group -Zxz --build "$STAGE" "$OUT" >/dev/null
 echo "$OUT"

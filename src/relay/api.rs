@@ -14,12 +14,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::Relay;
-use super::results::request_tag;
 use super::seal::Sealed;
-use crate::ciba::{CibaError, FlexSubject, PollOutcome};
+use crate::ciba::{CibaError, FlexSubject};
 use crate::config::IdentifierKind;
 use crate::relay_client::wire::{
-    ErrorBody, PollReply, ResultBody, StartReply, StartRequest, WireOutcome, WireWho, codes,
+    ErrorBody, ResultBody, StartReply, StartRequest, WireOutcome, WireWho, codes,
 };
 use crate::sanitize::clean;
 use crate::session::{self, Who, code};
@@ -34,7 +33,10 @@ pub struct Peer {
 pub fn box_router(relay: Arc<Relay>) -> Router {
     Router::new()
         .route("/v1/signins", post(start))
-        .route("/v1/signins/{handle}", get(poll).delete(cancel))
+        .route(
+            "/v1/signins/{handle}",
+            get(super::poll::poll).delete(cancel),
+        )
         .layer(DefaultBodyLimit::max(4096))
         .with_state(relay)
 }
@@ -54,7 +56,7 @@ async fn metrics(State(r): State<Arc<Relay>>) -> Response {
         .into_response()
 }
 
-fn error(status: StatusCode, code: &str, description: Option<String>) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, description: Option<String>) -> Response {
     let body = ErrorBody {
         error: code.to_string(),
         error_description: description,
@@ -65,7 +67,7 @@ fn error(status: StatusCode, code: &str, description: Option<String>) -> Respons
 
 /// `Server-Timing` (W3C Server Timing §3) with the time spent waiting for the broker, so a
 /// box (or the load test) can tell the relay's own share of a request's latency.
-fn timed(mut resp: Response, broker: Duration) -> Response {
+pub(super) fn timed(mut resp: Response, broker: Duration) -> Response {
     let value = format!("broker;dur={:.3}", broker.as_secs_f64() * 1000.0);
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().insert("server-timing", v);
@@ -73,19 +75,19 @@ fn timed(mut resp: Response, broker: Duration) -> Response {
     resp
 }
 
-fn unix_now() -> Duration {
+pub(super) fn unix_now() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
 }
 
-fn ms(d: Duration) -> u64 {
+pub(super) fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// One journal line per start and per outcome: box, keyed hash of the viewer, outcome,
 /// latency. Never a CPR number, a uuid, a handle or a token.
-fn audit(event: &str, box_id: &str, subject: &str, outcome: &str, latency: Duration) {
+pub(super) fn audit(event: &str, box_id: &str, subject: &str, outcome: &str, latency: Duration) {
     let subject = if subject.is_empty() { "-" } else { subject };
     tracing::info!(
         target: "mitid_flex_tv::relay::audit",
@@ -168,6 +170,19 @@ async fn start(
         Err(e) => return error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST, Some(e)),
     };
     let is_qr = matches!(who, Who::Qr);
+    // A restart after a relay crash: the same viewer, text and code as the lost sign-in.
+    let again = match req.restart.as_deref().map(|h| open_handle(&r, &peer, h)) {
+        None => None,
+        Some(Err(refused)) => return *refused,
+        Some(Ok(old)) if is_qr || old.subject != subject || old.code.is_empty() => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_REQUEST,
+                Some("restart is for the same viewer, and not for QR".into()),
+            );
+        }
+        Some(Ok(old)) => Some(old),
+    };
     let want = r
         .limiter
         .want(&peer.box_id, (!is_qr).then_some(subject.as_str()));
@@ -198,14 +213,21 @@ async fn start(
         return resp;
     }
 
-    let Ok(code) = code::verification_code() else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "rng", None);
+    let (code, reference_text) = match again {
+        Some(old) => (old.code, old.reference_text),
+        None => {
+            let Ok(code) = code::verification_code() else {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "rng", None);
+            };
+            let text = code::render(
+                &r.session.reference_template,
+                &r.session.service_name,
+                &code,
+            );
+            (code, text)
+        }
     };
-    let reference_text = code::render(
-        &r.session.reference_template,
-        &r.session.service_name,
-        &code,
-    );
+    let restarted = req.restart.is_some();
     let mut settings = r.session.clone();
     // The broker wants the viewer's address for its risk data: the box's, as we see it.
     settings.client_ip = peer.ip;
@@ -258,12 +280,19 @@ async fn start(
         } else {
             reference_text.clone()
         },
+        code: if is_qr { String::new() } else { code.clone() },
     };
     let Ok(handle) = r.sealer.seal(&peer.box_id, &sealed) else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "seal", None);
     };
     r.metrics.start(kind);
-    audit("start", &peer.box_id, &subject, "started", t0.elapsed());
+    let outcome = if restarted {
+        r.metrics.restarts.fetch_add(1, Relaxed);
+        "restarted_after_relay_crash"
+    } else {
+        "started"
+    };
+    audit("start", &peer.box_id, &subject, outcome, t0.elapsed());
     let reply = StartReply {
         handle,
         reference_text: if is_qr { String::new() } else { reference_text },
@@ -278,7 +307,7 @@ async fn start(
     )
 }
 
-fn result(outcome: WireOutcome, detail: Option<String>) -> ResultBody {
+pub(super) fn result(outcome: WireOutcome, detail: Option<String>) -> ResultBody {
     ResultBody {
         outcome,
         id_token: None,
@@ -289,143 +318,13 @@ fn result(outcome: WireOutcome, detail: Option<String>) -> ResultBody {
 }
 
 /// A poll or cancel: the box must not be denied, and the handle must open for it.
-fn open_handle(r: &Relay, peer: &Peer, handle: &str) -> Result<Sealed, Box<Response>> {
+pub(super) fn open_handle(r: &Relay, peer: &Peer, handle: &str) -> Result<Sealed, Box<Response>> {
     if let Some(refused) = denied(r, peer) {
         return Err(Box::new(refused));
     }
     r.sealer
         .open(&peer.box_id, handle)
         .map_err(|_| Box::new(error(StatusCode::NOT_FOUND, codes::UNKNOWN_HANDLE, None)))
-}
-
-async fn poll(
-    State(r): State<Arc<Relay>>,
-    Extension(peer): Extension<Peer>,
-    Path(handle): Path<String>,
-) -> Response {
-    let sealed = match open_handle(&r, &peer, &handle) {
-        Ok(s) => s,
-        Err(refused) => return *refused,
-    };
-    let finished = |body: ResultBody| {
-        let since = unix_now().saturating_sub(Duration::from_millis(sealed.started_ms));
-        r.metrics.outcome(body.outcome);
-        audit(
-            "outcome",
-            &peer.box_id,
-            &sealed.subject,
-            body.outcome.as_str(),
-            since,
-        );
-        (StatusCode::OK, Json(PollReply::Result(body))).into_response()
-    };
-    if unix_now().as_secs() > sealed.deadline {
-        return finished(result(WireOutcome::Expired, None));
-    }
-    let id = sealed.auth_req_id();
-    let b0 = Instant::now();
-    let answer = r.broker.poll(&id).await;
-    let broker_time = b0.elapsed();
-    r.metrics.broker_latency(broker_time);
-    let answer = match answer {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(req = %id.log_tag(), error = %e, "broker poll failed");
-            return error(StatusCode::BAD_GATEWAY, codes::BROKER_UNAVAILABLE, None);
-        }
-    };
-    let body = match answer {
-        PollOutcome::Pending => {
-            return timed(Json(PollReply::Pending).into_response(), broker_time);
-        }
-        PollOutcome::SlowDown => {
-            return timed(Json(PollReply::SlowDown).into_response(), broker_time);
-        }
-        PollOutcome::Unavailable { retry_after, .. } => {
-            let mut resp = error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                codes::BROKER_UNAVAILABLE,
-                None,
-            );
-            if let Some(ra) = retry_after {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(ra.as_secs()));
-            }
-            return resp;
-        }
-        PollOutcome::Malformed { .. } => {
-            return error(StatusCode::BAD_GATEWAY, codes::BROKER_UNAVAILABLE, None);
-        }
-        PollOutcome::Tokens(tokens) => {
-            // Validation is the relay's own time (the JWKS is fetched once and cached).
-            let valid = r
-                .broker
-                .validate(
-                    &tokens,
-                    sealed.nonce.as_deref(),
-                    r.session.ciba_nonce,
-                    SystemTime::now(),
-                )
-                .await;
-            match valid {
-                Ok(profile) => {
-                    let identity = crate::handoff::Identity::new(
-                        &profile,
-                        &sealed.reference_text,
-                        SystemTime::now(),
-                    );
-                    let mut identity = serde_json::to_value(&identity).unwrap_or_default();
-                    identity["box_id"] = serde_json::Value::from(&*peer.box_id);
-                    // One id per sign-in, the same on every instance: the backend can drop
-                    // a duplicate delivery by it.
-                    identity["request"] = serde_json::Value::from(request_tag(&id));
-                    if let Some(webhook) = &r.webhook {
-                        webhook.send(&identity);
-                    }
-                    let body = ResultBody {
-                        outcome: WireOutcome::SignedIn,
-                        id_token: Some(tokens.id_token.expose().to_string()),
-                        access_token: tokens.access_token.map(|a| a.expose().to_string()),
-                        profile: Some(identity),
-                        detail: None,
-                    };
-                    if let Some(cache) = &r.results {
-                        cache.put(&r.sealer, &peer.box_id, &id, &body).await;
-                    }
-                    body
-                }
-                Err(e) => {
-                    tracing::error!(req = %id.log_tag(), error = %e, "ID token rejected");
-                    result(WireOutcome::TokenRejected, Some(clean(&e.to_string())))
-                }
-            }
-        }
-        PollOutcome::Denied => result(WireOutcome::Rejected, None),
-        PollOutcome::Expired => result(WireOutcome::Expired, None),
-        PollOutcome::InvalidGrant => {
-            // Already collected: by an instance that died before its answer arrived?
-            if let Some(cache) = &r.results
-                && let Some(kept) = cache.get(&r.sealer, &peer.box_id, &id).await
-            {
-                audit(
-                    "outcome",
-                    &peer.box_id,
-                    &sealed.subject,
-                    "replayed",
-                    Duration::ZERO,
-                );
-                return timed(Json(PollReply::Result(kept)).into_response(), broker_time);
-            }
-            result(WireOutcome::StartAgain, None)
-        }
-        PollOutcome::Refused { code, .. } => result(WireOutcome::ConfigRefused, Some(clean(&code))),
-        PollOutcome::MitId { status } => result(WireOutcome::MitidError, Some(clean(&status))),
-        PollOutcome::TransactionFailed => {
-            result(WireOutcome::Failed, Some("transaction_failed".into()))
-        }
-        PollOutcome::Unknown { code, .. } => result(WireOutcome::Failed, Some(clean(&code))),
-    };
-    timed(finished(body), broker_time)
 }
 
 async fn cancel(

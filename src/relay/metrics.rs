@@ -31,6 +31,8 @@ pub struct Metrics {
     pub redis_errors: AtomicU64,
     pub handshake_failures: AtomicU64,
     pub denied_boxes: AtomicU64,
+    pub restarts: AtomicU64,
+    pub orphans_delivered: AtomicU64,
 }
 
 impl Metrics {
@@ -164,6 +166,16 @@ impl Metrics {
                 "relay_denied_box_requests_total",
                 "Requests refused because the box is on the deny list.",
                 &self.denied_boxes,
+            ),
+            (
+                "relay_restarts_total",
+                "Sign-ins started again (one more push) after their answer was lost in a relay crash.",
+                &self.restarts,
+            ),
+            (
+                "relay_webhook_orphans_total",
+                "Identities this instance delivered for an instance that died.",
+                &self.orphans_delivered,
             ),
         ] {
             counter(&mut o, name, help);

@@ -10,6 +10,8 @@ pub mod api;
 pub mod config;
 pub mod limits;
 pub mod metrics;
+pub mod outbox;
+mod poll;
 pub mod results;
 pub mod seal;
 pub mod tls;
@@ -141,6 +143,13 @@ pub async fn run(cfg: RelayConfig) -> Result<(), RelayError> {
             }
         });
     }
+    if let Some(cache) = &relay.results {
+        // Alive before the first poll: other instances must not think its tickets orphaned.
+        if let Err(e) = cache.heartbeat().await {
+            tracing::warn!(error = %e, "redis: first heartbeat failed");
+        }
+        tokio::spawn(background(relay.clone()));
+    }
     let hup_relay = relay.clone();
     let mut hup = signal(SignalKind::hangup()).map_err(|e| RelayError::Setup(e.to_string()))?;
     tokio::spawn(async move {
@@ -237,5 +246,38 @@ async fn serve(
     {
         tracing::error!("webhook deliveries still pending at shutdown were dropped");
     }
+    if let Some(cache) = &relay.results {
+        // Whatever is still ours in the outbox is delivered by another instance now.
+        cache.retire().await;
+    }
     Ok(())
+}
+
+/// With Redis: the heartbeat that tells other instances this one is alive, and the sweep
+/// that delivers webhooks orphaned by a dead instance.
+async fn background(relay: Arc<Relay>) {
+    let Some(cache) = &relay.results else {
+        return;
+    };
+    let mut beat = tokio::time::interval(results::HEARTBEAT);
+    let mut sweep = tokio::time::interval(outbox::SWEEP);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = beat.tick() => {
+                let ok = cache.heartbeat().await;
+                if let Err(e) = &ok && !failing {
+                    tracing::warn!(error = %e, "redis: heartbeat failed");
+                }
+                failing = ok.is_err();
+            }
+            _ = sweep.tick() => {
+                if let Some(webhook) = &relay.webhook {
+                    outbox::sweep(cache, &relay.sealer, webhook, &relay.metrics).await;
+                }
+            }
+        }
+    }
 }

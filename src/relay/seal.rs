@@ -37,6 +37,10 @@ pub struct Sealed {
     /// The reference text the viewer approved, for the webhook.
     #[serde(rename = "r", default)]
     pub reference_text: String,
+    /// The verification code inside `reference_text`: a restart after a relay crash shows the
+    /// viewer the same one.
+    #[serde(rename = "c", default)]
+    pub code: String,
 }
 
 impl Sealed {
@@ -154,6 +158,7 @@ mod tests {
             subject: "abc".into(),
             started_ms: 1,
             reference_text: "Log på TV · kode 1234".into(),
+            code: "1234".into(),
         }
     }
 

@@ -73,16 +73,27 @@ impl Webhook {
     }
 
     /// Queues one delivery and returns at once.
-    pub fn send(self: &Arc<Self>, body: &serde_json::Value) {
+    pub fn send(self: &Arc<Self>, body: Vec<u8>) {
+        self.send_then(body, |_| async {});
+    }
+
+    /// Queues one delivery and returns at once; `then` runs when it is over (`true`:
+    /// delivered), or at once with `false` if too many are pending.
+    pub fn send_then<F, Fut>(self: &Arc<Self>, bytes: Vec<u8>, then: F)
+    where
+        F: FnOnce(bool) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let Ok(permit) = self.pending.clone().try_acquire_owned() else {
             self.metrics.webhook_dropped.fetch_add(1, Relaxed);
             tracing::error!("webhook: {MAX_PENDING} deliveries pending; identity not sent");
+            tokio::spawn(then(false));
             return;
         };
-        let bytes = body.to_string().into_bytes();
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            this.deliver(bytes).await;
+            let delivered = this.deliver(bytes).await;
+            then(delivered).await;
             drop(permit);
         });
     }
@@ -96,7 +107,7 @@ impl Webhook {
             .is_ok_and(|p| p.is_ok())
     }
 
-    async fn deliver(&self, body: Vec<u8>) {
+    async fn deliver(&self, body: Vec<u8>) -> bool {
         let delivery = uuid::Uuid::new_v4().to_string();
         let mut last = String::new();
         for attempt in 1..=self.max_attempts {
@@ -115,7 +126,7 @@ impl Webhook {
             match result {
                 Ok(r) if r.status().is_success() => {
                     self.metrics.webhook_delivered.fetch_add(1, Relaxed);
-                    return;
+                    return true;
                 }
                 Ok(r) => last = format!("HTTP {}", r.status().as_u16()),
                 Err(e) => last = e.without_url().to_string(),
@@ -128,6 +139,7 @@ impl Webhook {
         }
         self.metrics.webhook_failures.fetch_add(1, Relaxed);
         tracing::error!(%delivery, attempts = self.max_attempts, error = %last, "webhook delivery failed; identity not received by the backend");
+        false
     }
 }
 

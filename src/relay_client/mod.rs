@@ -6,24 +6,24 @@
 //! against the broker's own discovery and JWKS (OIDC Core §3.1.3.7), so a compromised relay
 //! cannot sign anyone in without the broker's signature.
 
+mod answer;
+pub mod restart;
 pub mod wire;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::ciba::{
-    AuthReqId, CibaClient, CibaError, ClientConfig, FlexSubject, IdToken, LoginHint, NonceMode,
-    ParResponse, PollOutcome, Profile, TokenResponse,
+    AuthReqId, CibaClient, CibaError, ClientConfig, LoginHint, NonceMode, ParResponse, PollOutcome,
+    Profile, TokenResponse,
 };
 use crate::session::{Backend, Shown, Started};
-use wire::{ErrorBody, PollReply, ResultBody, StartReply, StartRequest, WireOutcome, WireWho};
-
-/// Largest relay answer read; an ID token is a few KiB.
-const MAX_BODY: usize = 64 * 1024;
-/// Longest wait a 429 may ask for before we show it to the viewer as is.
-const MAX_RETRY_AFTER_SECS: u64 = 3600;
-const ENDPOINT: &str = "relay";
+use answer::{
+    Answer, ENDPOINT, MAX_RETRY_AFTER_SECS, body, error_answer, from_result, retry_after,
+    server_timing, wire_who,
+};
+use wire::{PollReply, StartReply, StartRequest, WireOutcome, WireWho};
 
 /// Where the relay is and how this box proves itself.
 #[derive(Clone, Debug)]
@@ -70,6 +70,11 @@ pub struct RelayBackend {
     urls: Vec<String>,
     /// The instance that answered last: try it first.
     preferred: AtomicUsize,
+    /// Sign-ins that can start again after a relay crash, and how often that happened.
+    restarts: restart::Restarts,
+    repushed: AtomicU64,
+    /// Starts sent on to another instance after theirs broke mid-request.
+    resent: AtomicU64,
     /// Discovery and JWKS of the broker, for validation only. Its secret is empty and it
     /// never sends a request that would need one.
     broker: CibaClient,
@@ -122,13 +127,16 @@ impl RelayBackend {
             observer: None,
             urls,
             preferred: AtomicUsize::new(0),
+            restarts: restart::Restarts::default(),
+            repushed: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
             broker,
         })
     }
 
     /// Sends `build(base_url)` to the preferred instance, then to the next ones while the
-    /// connection cannot be made. With `only_unsent`, a request that may have reached an
-    /// instance (it failed after connecting) is not repeated: a start must not push twice.
+    /// connection cannot be made. With `only_unsent` (a start, which pushes), a request that
+    /// timed out is not repeated; one whose connection broke is, and counted in `resent`.
     async fn send(
         &self,
         only_unsent: bool,
@@ -146,7 +154,14 @@ impl RelayBackend {
                 }
                 Err(e) => {
                     tracing::warn!(relay = %self.urls[at], error = %e, "relay instance unreachable");
-                    let retry = e.is_connect() || !only_unsent;
+                    // A connection that broke without an answer (not a timeout: a slow
+                    // relay may still be pushing) is an instance that died or restarted
+                    // under the request. Sending it on may push once more: counted.
+                    let broken = !e.is_connect() && !e.is_timeout() && i + 1 < n;
+                    if only_unsent && broken {
+                        self.resent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let retry = e.is_connect() || !only_unsent || broken;
                     last = Some(CibaError::transport(ENDPOINT, &e));
                     if !retry {
                         break;
@@ -158,6 +173,73 @@ impl RelayBackend {
             endpoint: ENDPOINT,
             detail: "no relay instance".into(),
         }))
+    }
+
+    /// Sign-ins started again because their answer was lost in a relay crash: each one was
+    /// one more push to the viewer's phone.
+    pub fn repushed(&self) -> u64 {
+        self.repushed.load(Ordering::Relaxed)
+    }
+
+    /// Starts (and restarts) sent on to another instance because the connection to the
+    /// first broke mid-request: each may have pushed twice.
+    pub fn resent(&self) -> u64 {
+        self.resent.load(Ordering::Relaxed)
+    }
+
+    /// Starts `id` again after the relay said its answer died with an instance: the same
+    /// viewer, and the relay gives the same reference text and code (checked here), so the
+    /// TV's screen stays true. Pending on success; otherwise the viewer starts again.
+    async fn restart(&self, id: &AuthReqId) -> PollOutcome {
+        let Some(plan) = self.restarts.plan(id.expose()) else {
+            return PollOutcome::InvalidGrant;
+        };
+        let req = StartRequest {
+            who: plan.who,
+            restart: Some(plan.current),
+        };
+        let answer = self
+            .call("restart", true, |base| {
+                self.http
+                    .post(format!("{base}{}", wire::START_PATH))
+                    .json(&req)
+            })
+            .await;
+        let reply = match answer {
+            Ok(a) if a.status == 201 => serde_json::from_slice::<StartReply>(&a.bytes).ok(),
+            Ok(a) => {
+                tracing::warn!(
+                    status = a.status,
+                    "relay refused to start a lost sign-in again"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "relay unreachable to start a lost sign-in again");
+                return PollOutcome::Unavailable {
+                    status: 502,
+                    retry_after: None,
+                };
+            }
+        };
+        match reply {
+            Some(r)
+                if r.code == plan.code
+                    && !r.handle.is_empty()
+                    && r.handle.len() <= wire::MAX_HANDLE_LEN =>
+            {
+                self.restarts.restarted(id.expose(), r.handle);
+                self.repushed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    "a relay instance died holding this sign-in's answer; started again: one more push to the viewer's phone, same code"
+                );
+                PollOutcome::Pending
+            }
+            _ => {
+                self.restarts.finished(id.expose());
+                PollOutcome::InvalidGrant
+            }
+        }
     }
 
     /// Calls `f` after every relay call with its timing.
@@ -197,118 +279,11 @@ impl RelayBackend {
     }
 }
 
-struct Answer {
-    status: u16,
-    /// `Retry-After` in seconds.
-    wait: Option<u64>,
-    bytes: Vec<u8>,
-}
-
-/// `Server-Timing: broker;dur=<ms>` (W3C Server Timing §3).
-fn server_timing(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp.headers().get("server-timing")?.to_str().ok()?;
-    let ms: f64 = v.strip_prefix("broker;dur=")?.trim().parse().ok()?;
-    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms.min(3_600_000.0) / 1000.0))
-}
-
-/// Reads at most `MAX_BODY` bytes through the one capped reader; a longer body is an error,
-/// not a truncated parse.
-async fn body(resp: reqwest::Response) -> Result<(u16, Vec<u8>), CibaError> {
-    let status = resp.status().as_u16();
-    let buf = crate::ciba::wire::read_capped(ENDPOINT, resp, MAX_BODY).await?;
-    Ok((status, buf))
-}
-
-fn retry_after(resp: &reqwest::Response) -> Option<u64> {
-    resp.headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// An error answer as a typed error: 429 carries the wait, the broker's OAuth codes pass
-/// through (`unknown_user_id` …), 5xx is the service's trouble.
-fn error_answer(status: u16, header_wait: Option<u64>, bytes: &[u8]) -> CibaError {
-    let parsed = serde_json::from_slice::<ErrorBody>(bytes).ok();
-    if status == 429 {
-        let secs = header_wait
-            .or(parsed.as_ref().and_then(|e| e.retry_after))
-            .unwrap_or(1)
-            .clamp(1, MAX_RETRY_AFTER_SECS);
-        return CibaError::RateLimited {
-            endpoint: ENDPOINT,
-            retry_after_secs: secs,
-        };
-    }
-    match parsed {
-        Some(e) if status < 500 => CibaError::Oauth {
-            endpoint: ENDPOINT,
-            status,
-            code: e.error,
-            description: e.error_description,
-        },
-        Some(e) => CibaError::Protocol {
-            endpoint: ENDPOINT,
-            status,
-            detail: e.error,
-        },
-        None => CibaError::Protocol {
-            endpoint: ENDPOINT,
-            status,
-            detail: "error status without an error body".into(),
-        },
-    }
-}
-
-fn wire_who(hint: &LoginHint) -> WireWho {
-    match hint {
-        LoginHint::Flex(f) => match &f.subject {
-            FlexSubject::Uuid(u) => WireWho::Uuid(u.clone()),
-            FlexSubject::Cpr(c) => WireWho::Cpr(c.expose().to_string()),
-        },
-        LoginHint::Standard { user_id, .. } => WireWho::UserId(user_id.clone()),
-        LoginHint::BrokerOidc { .. } => WireWho::Qr,
-    }
-}
-
-/// The relay's result as the session's poll outcome, so the session words it as always.
-fn from_result(r: ResultBody) -> PollOutcome {
-    let detail = r.detail.unwrap_or_default();
-    match r.outcome {
-        WireOutcome::SignedIn => match r.id_token {
-            Some(t) if !t.is_empty() => PollOutcome::Tokens(TokenResponse {
-                id_token: IdToken::new(t),
-                access_token: r.access_token.map(crate::ciba::AccessToken::new),
-                ciba_nonce: None,
-            }),
-            _ => PollOutcome::Malformed { status: 200 },
-        },
-        WireOutcome::Rejected => PollOutcome::Denied,
-        WireOutcome::Expired => PollOutcome::Expired,
-        WireOutcome::StartAgain => PollOutcome::InvalidGrant,
-        WireOutcome::ConfigRefused => PollOutcome::Refused {
-            code: "relay_config_refused".into(),
-            description: Some(detail),
-        },
-        WireOutcome::MitidError => PollOutcome::MitId { status: detail },
-        WireOutcome::TokenRejected => PollOutcome::Unknown {
-            code: "relay_token_rejected".into(),
-            description: Some(detail),
-        },
-        WireOutcome::Failed => PollOutcome::Unknown {
-            code: "relay_failed".into(),
-            description: Some(detail),
-        },
-    }
-}
-
 impl Backend for RelayBackend {
     async fn start(&self, hint: &LoginHint) -> Result<Started, CibaError> {
         let req = StartRequest {
             who: wire_who(hint),
+            restart: None,
         };
         let Answer {
             status,
@@ -351,6 +326,9 @@ impl Backend for RelayBackend {
             }
             (false, _) => None,
         };
+        if !qr {
+            self.restarts.started(&r.handle, req.who.clone(), &r.code);
+        }
         Ok(Started {
             auth_req_id: AuthReqId::new(r.handle),
             expires_in: r.expires_in,
@@ -364,18 +342,27 @@ impl Backend for RelayBackend {
     }
 
     async fn poll(&self, id: &AuthReqId) -> Result<PollOutcome, CibaError> {
+        let current = AuthReqId::new(self.restarts.current(id.expose()));
         let Answer {
             status,
             wait,
             bytes,
         } = self
-            .call("poll", false, |base| self.http.get(Self::url(base, id)))
+            .call("poll", false, |base| {
+                self.http.get(Self::url(base, &current))
+            })
             .await?;
         Ok(match status {
             200 => match serde_json::from_slice::<PollReply>(&bytes) {
                 Ok(PollReply::Pending) => PollOutcome::Pending,
                 Ok(PollReply::SlowDown) => PollOutcome::SlowDown,
-                Ok(PollReply::Result(r)) => from_result(r),
+                Ok(PollReply::Result(r)) if r.outcome == WireOutcome::LostInRelayCrash => {
+                    self.restart(id).await
+                }
+                Ok(PollReply::Result(r)) => {
+                    self.restarts.finished(id.expose());
+                    from_result(r)
+                }
                 Err(_) => PollOutcome::Malformed { status },
             },
             // Sealed for another box, or by a key the relays no longer hold.
@@ -394,13 +381,15 @@ impl Backend for RelayBackend {
     }
 
     async fn cancel(&self, id: &AuthReqId) -> Result<(), CibaError> {
+        let current = AuthReqId::new(self.restarts.current(id.expose()));
+        self.restarts.finished(id.expose());
         let Answer {
             status,
             wait,
             bytes,
         } = self
             .call("cancel", false, |base| {
-                self.http.delete(Self::url(base, id))
+                self.http.delete(Self::url(base, &current))
             })
             .await?;
         match status {
@@ -431,79 +420,5 @@ impl Backend for RelayBackend {
 
     fn can_cancel(&self) -> bool {
         true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn too_many_requests_is_typed_with_the_wait() {
-        let e = error_answer(
-            429,
-            Some(42),
-            br#"{"error":"rate_limited","retry_after":7}"#,
-        );
-        assert!(matches!(
-            e,
-            CibaError::RateLimited {
-                retry_after_secs: 42,
-                ..
-            }
-        ));
-        let e = error_answer(429, None, br#"{"error":"rate_limited","retry_after":7}"#);
-        assert!(matches!(
-            e,
-            CibaError::RateLimited {
-                retry_after_secs: 7,
-                ..
-            }
-        ));
-        let e = error_answer(429, Some(99_999_999), b"");
-        assert!(matches!(
-            e,
-            CibaError::RateLimited {
-                retry_after_secs: MAX_RETRY_AFTER_SECS,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn broker_codes_pass_through_and_5xx_is_the_service() {
-        let e = error_answer(400, None, br#"{"error":"unknown_user_id"}"#);
-        assert_eq!(e.oauth_code(), Some("unknown_user_id"));
-        assert!(matches!(
-            error_answer(502, None, br#"{"error":"broker_unavailable"}"#),
-            CibaError::Protocol { status: 502, .. }
-        ));
-    }
-
-    #[test]
-    fn relay_results_map_to_the_sessions_outcomes() {
-        let r = |outcome, detail: Option<&str>| ResultBody {
-            outcome,
-            id_token: None,
-            access_token: None,
-            profile: None,
-            detail: detail.map(str::to_string),
-        };
-        assert!(matches!(
-            from_result(r(WireOutcome::Rejected, None)),
-            PollOutcome::Denied
-        ));
-        assert!(matches!(
-            from_result(r(WireOutcome::SignedIn, None)),
-            PollOutcome::Malformed { .. }
-        ));
-        match from_result(r(WireOutcome::MitidError, Some("4001"))) {
-            PollOutcome::MitId { status } => assert_eq!(status, "4001"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            from_result(r(WireOutcome::StartAgain, None)),
-            PollOutcome::InvalidGrant
-        ));
     }
 }

@@ -36,6 +36,11 @@ impl std::fmt::Debug for WireWho {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct StartRequest {
     pub who: WireWho,
+    /// The handle of a sign-in whose answer was lost in a relay crash
+    /// (`lost_in_relay_crash`): the relay starts a new one for the same viewer with the same
+    /// reference text and code, so the TV's screen stays right. It is a new push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<String>,
 }
 
 /// `201 Created`. The relay wrote the reference text and drew the code: a box cannot make
@@ -70,6 +75,9 @@ pub enum WireOutcome {
     Expired,
     /// The broker lost or already delivered the answer: start again.
     StartAgain,
+    /// The broker delivered the answer to a relay instance that died before keeping it:
+    /// start again with `restart` (the viewer gets one more push).
+    LostInRelayCrash,
     /// The broker refused the relay's configuration.
     ConfigRefused,
     /// The relay's own ID token validation failed.
@@ -79,11 +87,12 @@ pub enum WireOutcome {
 }
 
 impl WireOutcome {
-    pub const ALL: [WireOutcome; 8] = [
+    pub const ALL: [WireOutcome; 9] = [
         WireOutcome::SignedIn,
         WireOutcome::Rejected,
         WireOutcome::Expired,
         WireOutcome::StartAgain,
+        WireOutcome::LostInRelayCrash,
         WireOutcome::ConfigRefused,
         WireOutcome::TokenRejected,
         WireOutcome::MitidError,
@@ -96,6 +105,7 @@ impl WireOutcome {
             WireOutcome::Rejected => "rejected",
             WireOutcome::Expired => "expired",
             WireOutcome::StartAgain => "start_again",
+            WireOutcome::LostInRelayCrash => "lost_in_relay_crash",
             WireOutcome::ConfigRefused => "config_refused",
             WireOutcome::TokenRejected => "token_rejected",
             WireOutcome::MitidError => "mitid_error",
@@ -148,7 +158,13 @@ mod tests {
 
     #[test]
     fn who_has_the_documented_json_forms() {
-        let j = |w: WireWho| serde_json::to_string(&StartRequest { who: w }).unwrap();
+        let j = |w: WireWho| {
+            serde_json::to_string(&StartRequest {
+                who: w,
+                restart: None,
+            })
+            .unwrap()
+        };
         assert_eq!(j(WireWho::Qr), r#"{"who":"qr"}"#);
         assert_eq!(j(WireWho::Uuid("u".into())), r#"{"who":{"uuid":"u"}}"#);
         assert_eq!(j(WireWho::UserId("x".into())), r#"{"who":{"user_id":"x"}}"#);

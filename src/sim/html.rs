@@ -23,6 +23,25 @@ pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     })
 }
 
+/// A page that no cache keeps, under a content security policy (`csp`): the simulator's pages
+/// show reference texts and approval buttons, never something to replay from a cache.
+pub(crate) fn page_response(
+    status: axum::http::StatusCode,
+    html: String,
+    csp: &'static str,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::{Html, IntoResponse};
+    let mut response = (status, Html(html)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

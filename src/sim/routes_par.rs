@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +17,7 @@ use serde_json::json;
 use super::auth::{Form, authenticate};
 use super::errors::BrokerError;
 use super::faults::Endpoint;
-use super::html::{escape, fill};
+use super::html::{escape, fill, page_response};
 use super::routes_oidc::transport_fault;
 use super::shared::Shared;
 use super::state::{DecisionError, REQUEST_URI_LIFETIME, short_id};
@@ -92,14 +92,11 @@ async fn init_auth(
 
 fn page(status: StatusCode, title: &str, content: &str) -> Response {
     let html = fill(PAGE, &[("title", &escape(title)), ("content", content)]);
-    let mut response = (status, Html(html)).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action *"),
-    );
-    response
+    page_response(
+        status,
+        html,
+        "default-src 'none'; style-src 'unsafe-inline'; form-action *",
+    )
 }
 
 fn message_page(status: StatusCode, title: &str, da: &str, en: &str) -> Response {

@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
@@ -42,14 +42,11 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
 }
 
 async fn phone() -> Response {
-    let mut response = Html(PHONE_PAGE).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'"),
-    );
-    response
+    super::html::page_response(
+        StatusCode::OK,
+        PHONE_PAGE.to_owned(),
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'",
+    )
 }
 
 /// How many requests reached each identity's app since the start (`{"user_id": n}`), also

@@ -142,10 +142,11 @@ impl Controller {
         let ctx = self.ctx(&viewers);
         match &*self.journey.borrow() {
             Journey::Start(q) => start::grid(q, &ctx),
+            Journey::EditViewers(e) => start::edit_grid(e, &ctx),
             Journey::Identify(_) => identify::grid(&ctx),
             Journey::Waiting(_) => waiting::grid(),
             Journey::SignedIn(s) => signed_in::grid(s, &ctx),
-            Journey::Outcome(o) => outcome::grid(o),
+            Journey::Outcome(o) => outcome::grid(o, &ctx),
         }
     }
 
@@ -209,10 +210,11 @@ impl Controller {
             let ctx = self.ctx(&viewers);
             match &mut *self.journey.borrow_mut() {
                 Journey::Start(_) => start::on_key(&ctx, key),
+                Journey::EditViewers(e) => start::on_edit_key(e, &ctx, key),
                 Journey::Identify(st) => identify::on_key(st, &ctx, key),
                 Journey::Waiting(_) => waiting::on_key(key),
                 Journey::SignedIn(s) => signed_in::on_key(s, key),
-                Journey::Outcome(o) => outcome::on_key(o, key),
+                Journey::Outcome(o) => outcome::on_key(o, &ctx, key),
             }
         };
         if matches!(t, Transition::Unused) {
@@ -282,6 +284,7 @@ impl Controller {
                 self.host.viewers(op);
                 self.push_screen();
             }
+            Transition::HandOff => self.hand_off(),
             Transition::ToggleLanguage => self.set_language(match self.language() {
                 Lang::Da => Lang::En,
                 Lang::En => Lang::Da,
@@ -324,7 +327,7 @@ impl Controller {
         });
         let focus = focus.or(match screen {
             Screen::Waiting | Screen::Qr => Some(Item::Cancel),
-            Screen::SignedIn => Some(Item::Details),
+            Screen::SignedIn => Some(Item::Continue),
             _ => None,
         });
         self.focus.set(
@@ -351,11 +354,12 @@ impl Controller {
         let now = self.clock.now();
         match &*self.journey.borrow() {
             Journey::Start(q) => start::push(&self.app, q, &ctx, now),
+            Journey::EditViewers(e) => start::push_edit(&self.app, e, &ctx),
             Journey::Identify(st) => identify::push(&self.app, st, &ctx, false),
             Journey::Waiting(p) if p.is_qr() => qr::push(&self.app, p, now),
-            Journey::Waiting(p) => waiting::push(&self.app, p, now),
+            Journey::Waiting(p) => waiting::push(&self.app, p, &ctx, now),
             Journey::SignedIn(s) => signed_in::push(&self.app, s, &ctx),
-            Journey::Outcome(o) => outcome::push(&self.app, o),
+            Journey::Outcome(o) => outcome::push(&self.app, o, &ctx),
         }
         drop(viewers);
         self.push_focus();
@@ -385,7 +389,7 @@ impl Controller {
                             let viewers = self.viewers.borrow();
                             start::default_focus(q, &self.ctx(&viewers))
                         }
-                        _ => Item::SignIn,
+                        _ => grid.first().unwrap_or(focus),
                     }
                 }
                 Item::Remember => Item::SignOut,

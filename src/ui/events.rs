@@ -20,6 +20,8 @@ pub enum UiEvent {
     StoreProblem,
     /// The operator's middleware did not take the identity.
     HandoffFailed,
+    /// The operator's middleware took the identity (or no hand-off is configured).
+    HandedOff,
     /// The embedded simulator listens; its phone page is here.
     SimulatorReady { phone_url: String },
     /// The installation cannot sign anyone in until its config is fixed: show why.

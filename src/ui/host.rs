@@ -17,8 +17,8 @@ pub enum ViewerOp {
 pub trait Host {
     /// Starts a sign-in. Its updates come back as `UiEvent::Session { generation, .. }`.
     fn start(&self, generation: u64, who: Who) -> Box<dyn Running>;
-    /// A viewer signed in: hand the identity to the operator's middleware. A failure comes
-    /// back as `UiEvent::HandoffFailed`.
+    /// The signed-in viewer pressed "Fortsæt": hand the identity to the operator's
+    /// middleware. The result comes back as `UiEvent::HandedOff` or `UiEvent::HandoffFailed`.
     fn signed_in(&self, profile: &Profile, reference_text: &str);
     /// Change the viewer store; the host answers with `UiEvent::Viewers`.
     fn viewers(&self, op: ViewerOp);

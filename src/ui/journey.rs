@@ -87,6 +87,8 @@ pub struct Pending {
     /// `None` until the broker accepted the request.
     pub countdown: Option<Countdown>,
     pub reference_text: String,
+    /// The 4-digit code inside the reference text, shown on its own (empty for QR).
+    pub code: String,
     pub connection_ok: bool,
     /// QR flow: the code to show once the broker gave its `authentication_uri`.
     pub qr: Option<(slint::Image, u32)>,
@@ -100,11 +102,24 @@ impl Pending {
 
 pub struct SignedIn {
     pub profile: Profile,
+    /// The text the viewer approved: part of the identity handed to the middleware.
+    pub reference_text: String,
     /// What a remembered tile would sign in with; never a CPR number.
     pub key: Option<ViewerKey>,
     pub remembered: bool,
     pub details: bool,
-    pub handoff_failed: bool,
+    pub handoff: HandOff,
+}
+
+/// The hand-off to the box's middleware, made when the viewer presses "Fortsæt".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HandOff {
+    #[default]
+    NotYet,
+    Sending,
+    /// The middleware took the identity; the app stays (a kiosk) or has left.
+    Done,
+    Failed,
 }
 
 pub struct OutcomeView {
@@ -123,7 +138,15 @@ impl OutcomeView {
     /// The field to reopen with "Ret ID", when the request came from it.
     pub fn edit_field(&self) -> Option<&Field> {
         match self.request.as_ref().map(|r| &r.origin) {
-            Some(Origin::Identify(f)) if self.kind != OutcomeKind::ConfigError => Some(f),
+            // A setup problem (this TV's or the service's) is not fixed by another ID.
+            Some(Origin::Identify(f))
+                if !matches!(
+                    self.kind,
+                    OutcomeKind::ConfigError | OutcomeKind::ServiceSetup
+                ) =>
+            {
+                Some(f)
+            }
             _ => None,
         }
     }
@@ -149,8 +172,23 @@ impl StartQr {
     }
 }
 
+/// Start's "Rediger" mode: Glem under each remembered viewer, and Glem alle. Nothing is
+/// forgotten on one press: each asks "Ja" or "Nej" first, with "Nej" focused.
+#[derive(Clone, Debug, Default)]
+pub struct EditViewers {
+    pub confirm: Option<Forget>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forget {
+    One(ViewerKey),
+    All,
+}
+
 pub enum Journey {
     Start(StartQr),
+    /// Start with the remembered viewers in "Rediger" mode.
+    EditViewers(EditViewers),
     Identify(Identify),
     Waiting(Pending),
     SignedIn(SignedIn),
@@ -174,7 +212,7 @@ impl Journey {
 
     pub fn screen(&self) -> Screen {
         match self {
-            Journey::Start(_) => Screen::Start,
+            Journey::Start(_) | Journey::EditViewers(_) => Screen::Start,
             Journey::Identify(_) => Screen::Identify,
             Journey::Waiting(p) if p.is_qr() => Screen::Qr,
             Journey::Waiting(_) => Screen::Waiting,
@@ -217,6 +255,8 @@ pub enum Transition {
     Cancel,
     /// Change the viewer store; redraw (the store answers with the new list).
     Viewers(ViewerOp),
+    /// "Fortsæt" on Signed in: hand the identity to the box's middleware.
+    HandOff,
     /// Switch between Danish and English.
     ToggleLanguage,
     /// Leave the app.

@@ -16,6 +16,8 @@
 //! (English source, Danish bundled from `ui/translations/da`), Danish by default.
 
 mod clock;
+#[cfg(feature = "desktop")]
+pub mod compose;
 mod controller;
 pub mod events;
 pub mod focus;
@@ -62,10 +64,14 @@ pub const SCREENS: &[&str] = &[
     "start-viewers",
     "start-broker",
     "start-broker-expired",
+    "start-broker-six",
+    "start-edit",
+    "start-confirm",
     "identify",
     "identify-long",
     "identify-cpr",
     "waiting",
+    "waiting-tile",
     "qr",
     "signed-in",
     "rejected",
@@ -74,6 +80,8 @@ pub const SCREENS: &[&str] = &[
     "offline",
     "too-many",
     "config-error",
+    "service-setup",
+    "mitid-error",
     "failed",
 ];
 

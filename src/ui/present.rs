@@ -30,6 +30,15 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
+/// A tile's two lines: the first name, and the rest (middle and last names) on its own line,
+/// which is the one to elide when a name is long.
+pub fn split_name(name: &str) -> (String, String) {
+    let mut words = name.split_whitespace();
+    let first = words.next().unwrap_or_default().to_string();
+    let rest = words.collect::<Vec<_>>().join(" ");
+    (first, rest)
+}
+
 /// `eee4b272-…-…2e78` style masking: the first group and the last four characters.
 pub fn mask_uuid(uuid: &str) -> String {
     let chars: Vec<char> = uuid.chars().collect();
@@ -53,6 +62,18 @@ pub fn date(iso: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tile_name_is_the_first_name_and_the_rest() {
+        let split = |n: &str| split_name(n);
+        assert_eq!(split("Ileya Jensen"), ("Ileya".into(), "Jensen".into()));
+        assert_eq!(
+            split("  Anne  Marie Østergaard-Bække "),
+            ("Anne".into(), "Marie Østergaard-Bække".into())
+        );
+        assert_eq!(split("Cher"), ("Cher".into(), String::new()));
+        assert_eq!(split(""), (String::new(), String::new()));
+    }
 
     #[test]
     fn formats() {

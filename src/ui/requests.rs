@@ -3,13 +3,14 @@
 
 use slint::{ComponentHandle, TimerMode};
 
+use crate::config::BackOnStart;
 use crate::session::{Outcome, Update};
 
 use super::controller::Controller;
 use super::events::UiEvent;
 use super::generated::StartAdapter;
 use super::host::ViewerOp;
-use super::journey::{Identify, Journey, Origin, Pending, Request, StartQr, Transition};
+use super::journey::{HandOff, Identify, Journey, Origin, Pending, Request, StartQr, Transition};
 use super::screens::{outcome, signed_in, start, waiting};
 
 impl Controller {
@@ -100,6 +101,7 @@ impl Controller {
             running,
             countdown: None,
             reference_text: String::new(),
+            code: String::new(),
             connection_ok: true,
             qr: None,
         }
@@ -133,12 +135,16 @@ impl Controller {
         };
         let next = match outcome {
             Outcome::SignedIn(profile) => {
-                self.host.signed_in(&profile, &p.reference_text);
                 if let Some(k) = &p.request.tile {
                     self.host.viewers(ViewerOp::Touch(k.clone()));
                 }
                 let viewers = self.viewers.borrow();
-                Journey::SignedIn(signed_in::enter(profile, &p.request, &self.ctx(&viewers)))
+                Journey::SignedIn(signed_in::enter(
+                    profile,
+                    &p.request,
+                    p.reference_text.clone(),
+                    &self.ctx(&viewers),
+                ))
             }
             Outcome::Cancelled => Journey::Start(StartQr::Idle),
             // Start's code ran out: "Vis ny QR-kode" makes the next one, never a loop.
@@ -185,17 +191,40 @@ impl Controller {
                 }
             }
             UiEvent::StoreProblem => self.app.global::<StartAdapter>().set_store_problem(true),
-            UiEvent::HandoffFailed => {
-                if let Journey::SignedIn(s) = &mut *self.journey.borrow_mut() {
-                    s.handoff_failed = true;
-                }
-                self.push_screen();
-            }
+            UiEvent::HandoffFailed => self.handed_off(HandOff::Failed),
+            UiEvent::HandedOff => self.handed_off(HandOff::Done),
             UiEvent::SimulatorReady { phone_url } => self.set_simulator(&phone_url),
             UiEvent::ConfigProblem { detail } => {
                 self.abandon();
                 self.show(Journey::Outcome(outcome::config_problem(detail)), None);
             }
+        }
+    }
+
+    /// "Fortsæt": the identity goes to the box's middleware (the host answers with
+    /// `HandedOff` or `HandoffFailed`).
+    pub(super) fn hand_off(&self) {
+        if let Journey::SignedIn(s) = &*self.journey.borrow() {
+            self.host.signed_in(&s.profile, &s.reference_text);
+        }
+        self.push_screen();
+    }
+
+    /// The middleware has the identity (or could not take it). Where something is behind the
+    /// app (`back_on_start = "exit"`: it was launched by the box's launcher) the app leaves,
+    /// and the launcher is back; a kiosk has nothing behind it and stays.
+    fn handed_off(&self, result: HandOff) {
+        let leave = match &mut *self.journey.borrow_mut() {
+            Journey::SignedIn(s) => {
+                s.handoff = result;
+                result == HandOff::Done && self.setup.back_on_start == BackOnStart::Exit
+            }
+            _ => false,
+        };
+        if leave {
+            self.host.exit();
+        } else {
+            self.push_screen();
         }
     }
 

@@ -51,7 +51,7 @@ pub fn setup(language: Lang) -> Setup {
 /// Signaturgruppen profile (QR code on Start, no typing path).
 pub fn setup_for(screen: &str, language: Lang) -> Setup {
     let mut s = setup(language);
-    if screen.starts_with("start-broker") {
+    if screen.starts_with("start-broker") || screen == "waiting-tile" {
         s.kind = IdentifierKind::Uuid;
         s.qr_on_start = true;
         s.typing = false;
@@ -88,6 +88,30 @@ pub fn viewers() -> Vec<Viewer> {
             1_700_000_100,
         ),
     ]
+}
+
+/// A full row: six viewers, with the long names a real household has.
+pub fn six_viewers() -> Vec<Viewer> {
+    let mut all = viewers();
+    let more = [
+        (
+            "Christoffer Mølgaard-Rasmussen",
+            "5c2e8f0a-9b1d-4e7c-a3f6-0d8b2c4e6a10",
+        ),
+        (
+            "Ileya Testperson-Andersen Kristiansen",
+            "0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+        ),
+        ("Bo Li", "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"),
+    ];
+    for (i, (name, uuid)) in more.into_iter().enumerate() {
+        all.push(Viewer {
+            name: name.into(),
+            key: ViewerKey::Uuid(uuid.into()),
+            last_used: 1_700_000_000 - i as u64,
+        });
+    }
+    all
 }
 
 pub fn profile() -> Profile {
@@ -138,6 +162,21 @@ pub fn drive(ctl: &Controller, screen: &str) {
             ctl.handle(UiEvent::Viewers(viewers()));
             ctl.set_focus(Item::Tile(0));
         }
+        // Six tiles beside Start's own QR code: the narrowest the row gets.
+        "start-broker-six" => {
+            ctl.handle(UiEvent::Viewers(six_viewers()));
+            ctl.key(ScreenKey::Activate(Item::Qr));
+            ctl.apply(waiting("", Some(SAMPLE_AUTHENTICATION_URI)));
+            ctl.set_focus(Item::Tile(0));
+        }
+        // "Rediger": Glem under each tile; then "Glem alle" asks first, "Nej" focused.
+        "start-edit" | "start-confirm" => {
+            ctl.handle(UiEvent::Viewers(six_viewers()));
+            ctl.key(ScreenKey::Activate(Item::EditViewers));
+            if screen == "start-confirm" {
+                ctl.key(ScreenKey::Activate(Item::ForgetAll));
+            }
+        }
         // "Vis QR-kode": one press makes Start's code.
         "start-broker" => {
             ctl.handle(UiEvent::Viewers(viewers()));
@@ -179,6 +218,13 @@ pub fn drive(ctl: &Controller, screen: &str) {
             ctl.apply(Update::Starting);
             ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
         }
+        // Pushed from a remembered tile: "Sendt til …".
+        "waiting-tile" => {
+            ctl.handle(UiEvent::Viewers(viewers()));
+            ctl.key(ScreenKey::Activate(Item::Tile(0)));
+            ctl.apply(Update::Starting);
+            ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+        }
         "qr" => {
             ctl.key(ScreenKey::Activate(Item::Qr));
             ctl.apply(waiting("", Some(SAMPLE_AUTHENTICATION_URI)));
@@ -195,11 +241,17 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "unknown-user" => fail(Outcome::UnknownUser),
         "too-many" => fail(Outcome::RateLimited { wait_secs: 95 }),
         "offline" => fail(Outcome::NoConnection { detail: "error sending request for url (https://pp.netseidbroker.dk/op/connect/token): connection refused".into() }),
-        "config-error" => {
+        // This TV's own config: shown open, with the file and key to edit.
+        "config-error" => ctl.handle(UiEvent::ConfigProblem {
+            detail: "config: no client secret\nEdit /etc/mitid-flex-tv/config.toml: client_secret".into(),
+        }),
+        // The broker refused the operator's client: the service's setup, not MitID.
+        "service-setup" => {
             fail(Outcome::ConfigRefused { detail: "invalid_client: client authentication failed (client_id 62b8cc03-aa73-4d6a-922c-7c8fb0a4a1d9)".into() });
             ctl.key(ScreenKey::Activate(Item::Details));
         }
-        "failed" => fail(Outcome::MitIdError { status: "internal_error".into() }),
+        "mitid-error" => fail(Outcome::MitIdError { status: "internal_error".into() }),
+        "failed" => fail(Outcome::Failed { detail: "unexpected answer from the token endpoint".into() }),
         _ => {}
     }
 }

@@ -15,7 +15,7 @@ use crate::ciba::Profile;
 use crate::config::{BackOnStart, IdentifierKind, ProfileName, Settings};
 use crate::handoff::Identity;
 use crate::lang::Lang;
-use crate::session::{self, Outcome, SessionHandle, Update, Who};
+use crate::session::{self, SessionHandle, Who};
 use crate::ui::{EventSender, Host, Running, Setup, UiError, UiEvent, ViewerOp, Window};
 use crate::viewers::ViewerStore;
 
@@ -130,7 +130,9 @@ fn broken_setup() -> Setup {
     }
 }
 
-type Ready = Arc<OnceCell<Result<Arc<Wired>, Outcome>>>;
+/// `Err`: this box's own setup cannot work (config, TLS roots, relay certificate, simulator),
+/// which the UI shows as this TV's problem, never the service's or MitID's.
+type Ready = Arc<OnceCell<Result<Arc<Wired>, String>>>;
 
 #[derive(Default)]
 struct Slot {
@@ -175,11 +177,8 @@ impl TvHost {
 
     /// Every sign-in ends on the config-error screen; no store, no hand-off.
     fn broken(rt: Handle, problem: &ConfigProblem, events: EventSender) -> Rc<Self> {
-        let refused = Outcome::ConfigRefused {
-            detail: problem.detail(),
-        };
         let host = Self::new(rt, None, events);
-        let _ = host.ready.set(Err(refused));
+        let _ = host.ready.set(Err(problem.detail()));
         host
     }
 
@@ -225,9 +224,11 @@ impl TvHost {
             .collect();
         for h in handles {
             h.cancel();
-            let finished = self
-                .rt
-                .block_on(tokio::time::timeout(Duration::from_secs(3), h.finished()));
+            // The timeout is made inside the runtime: `tokio::time::timeout` needs the time
+            // driver of the current context, and this thread (the UI's) has none.
+            let finished = self.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(3), h.finished()).await
+            });
             if finished.is_err() {
                 tracing::warn!("cancel did not finish in time at exit");
             }
@@ -235,23 +236,17 @@ impl TvHost {
     }
 }
 
+/// Everything that fails here is this box's own setup: nothing was asked of the broker yet.
 async fn wire(
     settings: Arc<Settings>,
     approve_after: Option<Duration>,
-) -> Result<Arc<Wired>, Outcome> {
+) -> Result<Arc<Wired>, String> {
     connect(&settings, approve_after)
         .await
         .map(Arc::new)
-        .map_err(|e| match e {
-            super::WiringError::Client(e) => Outcome::ConfigRefused {
-                detail: e.to_string(),
-            },
-            e @ super::WiringError::Relay(_) => Outcome::ConfigRefused {
-                detail: e.to_string(),
-            },
-            other => Outcome::Failed {
-                detail: other.to_string(),
-            },
+        .map_err(|e| {
+            tracing::error!(error = %e, "this TV cannot sign anyone in");
+            e.to_string()
         })
 }
 
@@ -292,7 +287,10 @@ impl Host for TvHost {
         }
         let (ready, settings, s2) = (self.ready.clone(), self.settings.clone(), slot.clone());
         let events = self.events.clone();
-        let sink = move |update| events.send(UiEvent::Session { generation, update });
+        let sink = {
+            let events = events.clone();
+            move |update| events.send(UiEvent::Session { generation, update })
+        };
         self.rt.spawn(async move {
             let wired = match (ready.get(), settings) {
                 (Some(r), _) => r,
@@ -300,7 +298,9 @@ impl Host for TvHost {
                 (None, None) => return,
             };
             match wired {
-                Err(outcome) => sink(Update::Finished(outcome.clone())),
+                Err(detail) => events.send(UiEvent::ConfigProblem {
+                    detail: detail.clone(),
+                }),
                 Ok(w) => {
                     let Ok(mut slot) = s2.lock() else { return };
                     // Cancelled before anything was sent: nothing to tell the OP.
@@ -326,9 +326,12 @@ impl Host for TvHost {
         let cfg = settings.handoff.clone();
         let events = self.events.clone();
         self.rt.spawn(async move {
-            if let Err(e) = crate::handoff::deliver(&cfg, &identity).await {
-                tracing::error!(error = %e, "hand-off of the signed-in identity failed");
-                events.send(UiEvent::HandoffFailed);
+            match crate::handoff::deliver(&cfg, &identity).await {
+                Ok(()) => events.send(UiEvent::HandedOff),
+                Err(e) => {
+                    tracing::error!(error = %e, "hand-off of the signed-in identity failed");
+                    events.send(UiEvent::HandoffFailed);
+                }
             }
         });
     }

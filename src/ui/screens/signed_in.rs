@@ -1,5 +1,6 @@
-//! Signed in (`ui/screens/signed-in.slint`): the viewer's name, details on request, "Husk mig"
-//! and Log ud. An idle timer signs the viewer out (the controller runs it).
+//! Signed in (`ui/screens/signed-in.slint`): the viewer's name, "Fortsæt" (the hand-off to the
+//! box's middleware), "Husk mig", Log ud and details on request. An idle timer signs the
+//! viewer out (the controller runs it).
 
 use slint::ComponentHandle;
 
@@ -10,19 +11,20 @@ use crate::viewers::{Viewer, ViewerKey};
 use super::super::focus::{Grid, Item};
 use super::super::generated::{AppWindow, SignedInAdapter};
 use super::super::host::ViewerOp;
-use super::super::journey::{Ctx, Journey, Request, ScreenKey, SignedIn, Transition};
+use super::super::journey::{Ctx, HandOff, Journey, Request, ScreenKey, SignedIn, Transition};
 use super::super::present;
 
 /// The state a successful request leads to.
-pub fn enter(profile: Profile, request: &Request, ctx: &Ctx) -> SignedIn {
+pub fn enter(profile: Profile, request: &Request, reference_text: String, ctx: &Ctx) -> SignedIn {
     let key = viewer_key(&profile, &request.who, ctx.setup.flex_capable);
     let remembered = key.as_ref().is_some_and(|k| known(ctx.viewers, k));
     SignedIn {
         profile,
+        reference_text,
         key,
         remembered,
         details: false,
-        handoff_failed: false,
+        handoff: HandOff::NotYet,
     }
 }
 
@@ -56,20 +58,33 @@ pub fn push(app: &AppWindow, s: &SignedIn, ctx: &Ctx) {
     a.set_remembered(s.remembered);
     let minutes = ctx.setup.idle_signout.as_secs().div_ceil(60);
     a.set_idle_minutes(i32::try_from(minutes).unwrap_or(i32::MAX));
-    a.set_handoff_failed(s.handoff_failed);
+    a.set_handoff_failed(s.handoff == HandOff::Failed);
+    a.set_handoff_sending(s.handoff == HandOff::Sending);
+    a.set_handed_off(s.handoff == HandOff::Done);
 }
 
 /// Leaving the screen: nothing of this viewer stays in the adapter.
 pub fn clear(app: &AppWindow) {
-    app.global::<SignedInAdapter>().set_handoff_failed(false);
+    let a = app.global::<SignedInAdapter>();
+    a.set_name("".into());
+    a.set_date_of_birth("".into());
+    a.set_age("".into());
+    a.set_uuid_masked("".into());
+    a.set_details_shown(false);
+    a.set_handoff_failed(false);
+    a.set_handoff_sending(false);
+    a.set_handed_off(false);
 }
 
+/// Fortsæt first (the way on), Details last: its label changes when pressed, and nothing to
+/// its right may move under the viewer's eyes.
 pub fn grid(s: &SignedIn, ctx: &Ctx) -> Grid {
-    let mut row = vec![Item::Details];
+    let mut row = vec![Item::Continue];
     if s.key.is_some() && ctx.setup.remember {
         row.push(Item::Remember);
     }
     row.push(Item::SignOut);
+    row.push(Item::Details);
     Grid::simple(vec![row])
 }
 
@@ -79,6 +94,15 @@ pub fn on_key(s: &mut SignedIn, key: ScreenKey) -> Transition {
             s.details = !s.details;
             Transition::Redraw
         }
+        // Once under way or done, a second press sends nothing twice; after a failure it tries
+        // again.
+        ScreenKey::Activate(Item::Continue) => match s.handoff {
+            HandOff::NotYet | HandOff::Failed => {
+                s.handoff = HandOff::Sending;
+                Transition::HandOff
+            }
+            HandOff::Sending | HandOff::Done => Transition::Stay,
+        },
         ScreenKey::Activate(Item::Remember) => remember(s),
         ScreenKey::Activate(Item::SignOut) => Transition::To(Journey::start()),
         ScreenKey::Activate(_) => Transition::Stay,

@@ -1,5 +1,5 @@
-//! Waiting (`ui/screens/waiting.slint`): the reference text to compare with the phone, the
-//! countdown and Annuller. The QR screen shares this state and these rules (see `qr.rs`).
+//! Waiting (`ui/screens/waiting.slint`): the code and the reference text to compare with the
+//! phone, whose phone it went to (a remembered tile), the countdown and Annuller. The QR screen shares this state and these rules (see `qr.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -9,18 +9,31 @@ use crate::session::{Update, Waiting};
 
 use super::super::focus::{Grid, Item};
 use super::super::generated::{AppWindow, WaitingAdapter};
-use super::super::journey::{Countdown, Pending, ScreenKey, Transition};
+use super::super::journey::{Countdown, Ctx, Pending, ScreenKey, Transition};
 use super::super::present;
 
 /// The QR code's box on the QR screen, in px at 1080p.
 pub const QR_BOX_PX: u32 = 600;
 
-pub fn push(app: &AppWindow, p: &Pending, now: Instant) {
+pub fn push(app: &AppWindow, p: &Pending, ctx: &Ctx, now: Instant) {
     let w = app.global::<WaitingAdapter>();
     w.set_reference_text(p.reference_text.as_str().into());
+    w.set_code(p.code.as_str().into());
+    w.set_sent_to(sent_to(p, ctx).into());
     w.set_starting(p.countdown.is_none());
     w.set_connection_ok(p.connection_ok);
     push_countdown(app, p, now);
+}
+
+/// The remembered viewer whose phone the request went to; empty for a typed ID. The name is
+/// the store's, which a rooted box could have edited: sanitized like any outside text.
+pub fn sent_to(p: &Pending, ctx: &Ctx) -> String {
+    p.request
+        .tile
+        .as_ref()
+        .and_then(|k| ctx.viewers.iter().find(|v| &v.key == k))
+        .map(|v| crate::sanitize::clean(&v.name))
+        .unwrap_or_default()
 }
 
 /// Redraws mm:ss and the bar on whichever screen is up; returns the time left.
@@ -77,6 +90,7 @@ fn accept(p: &mut Pending, w: Waiting, now: Instant, qr_box: u32) {
         total: w.expires_in,
     });
     p.reference_text = w.reference_text;
+    p.code = w.code;
     if let Some(uri) = w.authentication_uri {
         p.qr = qr_image(&uri, qr_box);
         if p.qr.is_none() {
