@@ -147,7 +147,7 @@ key Right Right Return            # Log ud (remember is already on)
 wait_screen Start 5
 
 # 4 ─ QR: decode from the screen, approve in Chromium
-key Up Right Return               # from the last-used tile to "Scan QR-kode med din telefon"
+key Up Up Right Return            # from the last-used tile, past "Rediger", to "Scan QR-kode med din telefon"
 wait_screen Qr 1
 sleep 1.5
 shot 8-qr
