@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::mpsc;
 
-use slint::{ComponentHandle, Timer, TimerMode};
+use slint::{ComponentHandle, Timer};
 
 use crate::lang::Lang;
 use crate::viewers::Viewer;
@@ -38,8 +38,8 @@ pub struct Controller {
     pub(super) repeat: Repeat,
     pub(super) countdown: Timer,
     pub(super) idle: Timer,
-    /// Commits Identify's pending multi-tap letter when it times out.
-    tap: Timer,
+    /// Commits Identify's pending multi-tap letter when it times out (`ui/tap.rs`).
+    pub(super) tap: Timer,
     /// A real keyboard typed a letter: number keys type digits from now on (`keys::from_keyboard`).
     keyboard: Cell<bool>,
 }
@@ -223,44 +223,6 @@ impl Controller {
         self.transition(t);
         self.sync_tap();
         true
-    }
-
-    /// An arrow commits Identify's pending multi-tap letter before focus moves.
-    fn commit_typing(&self) {
-        let committed = match &mut *self.journey.borrow_mut() {
-            Journey::Identify(st) => identify::commit(st, self.setup.kind),
-            _ => false,
-        };
-        if committed {
-            self.push_screen();
-            self.sync_tap();
-        }
-    }
-
-    /// Runs the tap timer to the pending letter's deadline on the injected clock.
-    fn sync_tap(&self) {
-        let deadline = match &*self.journey.borrow() {
-            Journey::Identify(st) => identify::deadline(st),
-            _ => None,
-        };
-        let Some(deadline) = deadline else {
-            self.tap.stop();
-            return;
-        };
-        let me = self.me.clone();
-        let wait = deadline.saturating_duration_since(self.clock.now());
-        self.tap.start(TimerMode::SingleShot, wait, move || {
-            let Some(c) = me.upgrade() else { return };
-            let now = c.clock.now();
-            let committed = match &mut *c.journey.borrow_mut() {
-                Journey::Identify(st) => identify::tick(st, c.setup.kind, now),
-                _ => false,
-            };
-            if committed {
-                c.push_screen();
-            }
-            c.sync_tap();
-        });
     }
 
     pub(super) fn transition(&self, t: Transition) {

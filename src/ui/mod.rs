@@ -37,6 +37,7 @@ mod run;
 mod sample;
 pub mod scale;
 mod screens;
+mod tap;
 
 /// The compiled `ui/app.slint`: `AppWindow` and its global adapters. Slint's generated code
 /// unwraps its own invariants; the lints hold for ours.
