@@ -11,7 +11,6 @@ use slint::ComponentHandle;
 
 use crate::config::IdentifierKind;
 use crate::identifier::IdentifierError;
-use crate::session::Who;
 
 use super::super::focus::{Grid, Item};
 use super::super::generated::{
@@ -126,19 +125,7 @@ pub fn on_key(st: &mut Identify, ctx: &Ctx, key: ScreenKey) -> Transition {
             type_key(st, ctx, ch);
             Transition::Focus(keyboard::submit_item(kind))
         }
-        ScreenKey::Activate(Item::Qr) if ctx.setup.qr_enabled => {
-            commit(st, kind);
-            if ctx.setup.qr_on_start {
-                // Start makes its own code when it is shown after a key press.
-                Transition::To(Journey::start())
-            } else {
-                Transition::SignIn(Request {
-                    who: Who::Qr,
-                    origin: Origin::Start,
-                    tile: None,
-                })
-            }
-        }
+        ScreenKey::Activate(Item::Qr) if ctx.setup.qr_enabled => super::start::qr_instead(ctx),
         ScreenKey::Activate(Item::Key(row, col)) => match keyboard::cap_at(kind, row, col) {
             Some(Cap::Delete) => edit(st, delete),
             Some(Cap::Clear) => edit(st, |st| {

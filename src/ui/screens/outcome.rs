@@ -4,13 +4,11 @@
 
 use slint::ComponentHandle;
 
-use crate::session::{Outcome, Who};
+use crate::session::Outcome;
 
 use super::super::focus::{Grid, Item};
 use super::super::generated::{AppWindow, OutcomeAdapter, OutcomeKind, Whose};
-use super::super::journey::{
-    Ctx, Identify, Journey, Origin, OutcomeView, Request, ScreenKey, Transition,
-};
+use super::super::journey::{Ctx, Identify, Journey, OutcomeView, Request, ScreenKey, Transition};
 
 /// The screen for a finished request; `None` for the ends that have their own
 /// (signed in, cancelled).
@@ -131,19 +129,7 @@ pub fn grid(o: &OutcomeView, ctx: &Ctx) -> Grid {
 
 pub fn on_key(o: &mut OutcomeView, ctx: &Ctx, key: ScreenKey) -> Transition {
     match key {
-        // "Brug QR-kode i stedet": Start's own code where the profile shows one there (shown
-        // after this press, so it makes one), else the QR screen.
-        ScreenKey::Activate(Item::Qr) if offers_qr(o, ctx) => {
-            if ctx.setup.qr_on_start {
-                Transition::To(Journey::start())
-            } else {
-                Transition::SignIn(Request {
-                    who: Who::Qr,
-                    origin: Origin::Start,
-                    tile: None,
-                })
-            }
-        }
+        ScreenKey::Activate(Item::Qr) if offers_qr(o, ctx) => super::start::qr_instead(ctx),
         // "Prøv igen": a new request, only ever on the viewer's press.
         ScreenKey::Activate(Item::Retry) => match &o.request {
             Some(r) => Transition::SignIn(r.clone()),
@@ -171,6 +157,7 @@ pub fn on_key(o: &mut OutcomeView, ctx: &Ctx, key: ScreenKey) -> Transition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Who;
     use crate::ui::journey::Origin;
 
     /// Every outcome with a screen, and whose problem the viewer is told it is.

@@ -179,6 +179,20 @@ pub fn on_key(ctx: &Ctx, key: ScreenKey) -> Transition {
     }
 }
 
+/// "Brug QR-kode i stedet" from another screen: Start's own code where the profile shows one
+/// there (Start shown after this press makes one), else the QR screen.
+pub fn qr_instead(ctx: &Ctx) -> Transition {
+    if ctx.setup.qr_on_start {
+        Transition::To(Journey::start())
+    } else {
+        Transition::SignIn(Request {
+            who: Who::Qr,
+            origin: Origin::Start,
+            tile: None,
+        })
+    }
+}
+
 /// A remembered viewer's request: by uuid through Flex where the broker takes it.
 fn tile(ctx: &Ctx, index: usize) -> Option<Request> {
     let viewer = ctx.viewers.get(index)?;
