@@ -138,3 +138,23 @@ fn silent_speech_is_a_no_op() {
     assert_eq!(speech.backend(), "none");
     assert_eq!(Speech::detect(false).backend(), "none");
 }
+
+#[test]
+fn turning_off_says_so_and_then_nothing() {
+    let (speech, rx, finish) = scripted();
+    speech.say("one", Language::Danish);
+    assert_eq!(next(&rx), Seen::Started("da:one".into()));
+    speech.say_then_disable("Oplæsning fra", Language::Danish);
+    assert_eq!(next(&rx), Seen::Stopped("da:one".into()));
+    assert_eq!(next(&rx), Seen::Started("da:Oplæsning fra".into()));
+    assert!(!speech.enabled());
+    // Off: later text is dropped, and the confirmation is not cut short by it.
+    speech.say("two", Language::Danish);
+    finish.lock().unwrap().push("da:Oplæsning fra".into());
+    assert_eq!(next(&rx), Seen::Finished("da:Oplæsning fra".into()));
+    speech.set_enabled(true);
+    speech.say("three", Language::Danish);
+    assert_eq!(next(&rx), Seen::Started("da:three".into()));
+    drop(speech);
+    assert!(rx.try_iter().all(|s| s != Seen::Started("da:two".into())));
+}

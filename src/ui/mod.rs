@@ -37,6 +37,7 @@ mod run;
 mod sample;
 pub mod scale;
 mod screens;
+mod speak;
 
 /// The compiled `ui/app.slint`: `AppWindow` and its global adapters. Slint's generated code
 /// unwraps its own invariants; the lints hold for ours.
@@ -57,6 +58,7 @@ pub use render::{RenderArgs, render};
 pub use run::{Window, fonts_present};
 #[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;
+pub use speak::{Silent, Speaker, TOGGLE_KEY};
 
 /// Screens `render` knows, in journey order.
 pub const SCREENS: &[&str] = &[
