@@ -12,7 +12,7 @@
 #   3. measures that utterance's WAV with sox: speech of a plausible length for its words.
 #
 # Usage: tests/e2e/tv-speech.sh [BINARY]   (default target/debug/mitid-flex-tv)
-# Needs: xvfb xdotool x11-utils curl python3 espeak-ng sox. Takes about 20 s.
+# Needs: xvfb xdotool x11-utils curl python3 espeak-ng sox. Takes about 6 s (at most ~2 min: every wait is bounded).
 # The app log, the utterance log and the WAVs go to ${OUT:-/tmp/tv-speech}.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
