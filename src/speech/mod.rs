@@ -10,6 +10,7 @@
 
 mod phrases;
 mod process;
+mod speaker;
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use phrases::{MAX_CHARS, clean, spell_digits, waiting_code};
 pub use process::{EspeakNg, SpdSay, find_program};
+pub use speaker::{Silent, Speaker};
 
 /// The languages the app speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -158,3 +158,18 @@ fn turning_off_says_so_and_then_nothing() {
     drop(speech);
     assert!(rx.try_iter().all(|s| s != Seen::Started("da:two".into())));
 }
+
+#[test]
+fn as_the_uis_speaker_off_is_confirmed_and_on_speaks_again() {
+    use crate::lang::Lang;
+    let (speech, rx, _finish) = scripted();
+    let speaker: &dyn Speaker = &speech;
+    speaker.set_enabled(false, "Oplæsning fra", Lang::Da);
+    assert_eq!(next(&rx), Seen::Started("da:Oplæsning fra".into()));
+    assert!(!speaker.enabled() && speaker.available());
+    speaker.say("ignored", Lang::Da);
+    speaker.set_enabled(true, "Speech on", Lang::En);
+    assert_eq!(next(&rx), Seen::Stopped("da:Oplæsning fra".into()));
+    assert_eq!(next(&rx), Seen::Started("en:Speech on".into()));
+    assert!(speaker.enabled());
+}

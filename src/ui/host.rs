@@ -7,7 +7,7 @@ use crate::ciba::Profile;
 use crate::session::Who;
 use crate::viewers::ViewerKey;
 
-use super::speak::{Silent, Speaker};
+use crate::speech::{Silent, Speaker};
 
 /// A change to the viewer store, carried out by the host off the UI thread.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -47,6 +47,7 @@ pub mod generated {
 }
 
 pub use crate::lang::Lang;
+pub use crate::speech::{Silent, Speaker};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use controller::Controller;
 pub use events::{EventSender, UiEvent};
@@ -58,7 +59,7 @@ pub use render::{RenderArgs, render};
 pub use run::{Window, fonts_present};
 #[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;
-pub use speak::{Silent, Speaker, TOGGLE_KEY};
+pub use speak::TOGGLE_KEY;
 
 /// Screens `render` knows, in journey order.
 pub const SCREENS: &[&str] = &[

@@ -3,7 +3,7 @@
 //! reference text and code on Waiting (once per request) and how a request ended, in the UI's
 //! current language.
 //!
-//! The controller only hands text to a [`Speaker`]; the production one
+//! The controller only hands text to a [`Speaker`] (the Host supplies it); the production one
 //! ([`crate::speech::Speech`]) queues it for a worker thread, so nothing here waits for a
 //! synthesiser. The words are Rust strings in both languages (a synthesiser needs whole
 //! sentences, not the `.slint` files' fragments); they say what the screen says.
@@ -15,66 +15,13 @@ use slint::platform::Key;
 use crate::config::IdentifierKind;
 use crate::lang::Lang;
 use crate::session::Update;
-use crate::speech::{Language, Speech, clean, spell_digits, waiting_code};
+use crate::speech::{Language, Speaker, clean, spell_digits, waiting_code};
 
 use super::controller::Controller;
 use super::focus::Item;
 use super::generated::{OutcomeKind, Screen};
 use super::journey::{Journey, StartQr};
 use super::keyboard::{self, Cap};
-
-/// Where spoken text goes. The UI thread calls it; it must return at once.
-pub trait Speaker {
-    /// Speaks `text` now, cutting off whatever is still being said. Nothing when off.
-    fn say(&self, text: &str, lang: Lang);
-    /// A synthesiser is there (`speech = true` and one is installed): the toggle key works.
-    fn available(&self) -> bool;
-    /// Speaking now (the viewer can turn it off and on again on Start).
-    fn enabled(&self) -> bool;
-    /// Turns speaking on or off; `confirm` is said either way, also when turning off.
-    fn set_enabled(&self, on: bool, confirm: &str, lang: Lang);
-}
-
-/// No synthesiser (`speech = false`, the `render` command).
-pub struct Silent;
-
-impl Speaker for Silent {
-    fn say(&self, _text: &str, _lang: Lang) {}
-    fn available(&self) -> bool {
-        false
-    }
-    fn enabled(&self) -> bool {
-        false
-    }
-    fn set_enabled(&self, _on: bool, _confirm: &str, _lang: Lang) {}
-}
-
-fn language(lang: Lang) -> Language {
-    match lang {
-        Lang::Da => Language::Danish,
-        Lang::En => Language::English,
-    }
-}
-
-impl Speaker for Speech {
-    fn say(&self, text: &str, lang: Lang) {
-        Speech::say(self, text, language(lang));
-    }
-    fn available(&self) -> bool {
-        Speech::available(self)
-    }
-    fn enabled(&self) -> bool {
-        Speech::enabled(self)
-    }
-    fn set_enabled(&self, on: bool, confirm: &str, lang: Lang) {
-        if on {
-            Speech::set_enabled(self, true);
-            Speech::say(self, confirm, language(lang));
-        } else {
-            self.say_then_disable(confirm, language(lang));
-        }
-    }
-}
 
 /// The remote's INFO key: the packaged XKB option `tv:remote` maps KEY_INFO to F5, which
 /// Slint delivers as its F5 key on linuxkms, as winit does for a keyboard's F5.
@@ -176,7 +123,7 @@ impl Controller {
             })
             .collect();
         let reference = spell_digits(&clean(&reference));
-        let code = waiting_code(language(lang), &w.code);
+        let code = waiting_code(Language::from(lang), &w.code);
         let text = sentences(&[
             lang.text("Godkend i MitID-appen", "Approve in the MitID app"),
             &format!("{shown}: {reference}"),
