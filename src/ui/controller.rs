@@ -21,6 +21,7 @@ use super::input::Dir;
 use super::journey::{Ctx, Journey, ScreenKey, Setup, StartQr, Transition};
 use super::keys::{self, Press, Repeat};
 use super::screens::{identify, outcome, qr, signed_in, start, waiting};
+use super::speak::Voice;
 
 pub struct Controller {
     pub(super) app: AppWindow,
@@ -38,6 +39,7 @@ pub struct Controller {
     pub(super) repeat: Repeat,
     pub(super) countdown: Timer,
     pub(super) idle: Timer,
+    pub(super) voice: Voice,
 }
 
 impl Controller {
@@ -48,6 +50,7 @@ impl Controller {
         clock: Rc<dyn Clock>,
         events: mpsc::Receiver<UiEvent>,
     ) -> Rc<Controller> {
+        let voice = Voice::new(host.speaker());
         let ctl = Rc::new_cyclic(|me| Controller {
             app: app.clone_strong(),
             host,
@@ -63,6 +66,7 @@ impl Controller {
             repeat: Repeat::default(),
             countdown: Timer::default(),
             idle: Timer::default(),
+            voice,
         });
         ctl.wire();
         app.global::<App>()
@@ -145,6 +149,9 @@ impl Controller {
     // ---- keys --------------------------------------------------------------------------
 
     pub fn key_pressed(&self, text: &str, repeat: bool) -> bool {
+        if self.speech_key(text, repeat) {
+            return true;
+        }
         if self.screen() == Screen::SignedIn {
             self.idle.restart();
         }
@@ -227,10 +234,13 @@ impl Controller {
                 self.push_screen();
             }
             Transition::HandOff => self.hand_off(),
-            Transition::ToggleLanguage => self.set_language(match self.language() {
-                Lang::Da => Lang::En,
-                Lang::En => Lang::Da,
-            }),
+            Transition::ToggleLanguage => {
+                self.set_language(match self.language() {
+                    Lang::Da => Lang::En,
+                    Lang::En => Lang::Da,
+                });
+                self.announce_language();
+            }
             Transition::Exit => self.host.exit(),
         }
     }
@@ -279,6 +289,7 @@ impl Controller {
         self.app.global::<App>().set_screen(screen);
         self.push_focus();
         self.sync_timers();
+        self.announce_screen();
     }
 
     fn push_screen_new(&self) {
@@ -307,8 +318,9 @@ impl Controller {
     }
 
     pub fn set_focus(&self, item: Item) {
-        self.focus.set(item);
+        let from = self.focus.replace(item);
         self.push_focus();
+        self.announce_focus(from);
     }
 
     /// Keeps focus on an item that exists, e.g. after a tile was forgotten.

@@ -37,6 +37,7 @@ mod run;
 mod sample;
 pub mod scale;
 mod screens;
+mod speak;
 
 /// The compiled `ui/app.slint`: `AppWindow` and its global adapters. Slint's generated code
 /// unwraps its own invariants; the lints hold for ours.
@@ -46,6 +47,7 @@ pub mod generated {
 }
 
 pub use crate::lang::Lang;
+pub use crate::speech::{Silent, Speaker};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use controller::Controller;
 pub use events::{EventSender, UiEvent};
@@ -57,6 +59,7 @@ pub use render::{RenderArgs, render};
 pub use run::{Window, fonts_present};
 #[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;
+pub use speak::TOGGLE_KEY;
 
 /// Screens `render` knows, in journey order.
 pub const SCREENS: &[&str] = &[
