@@ -270,3 +270,37 @@ async fn a_dead_instances_webhook_is_delivered_by_another_once() {
     let m = metrics(&relay).await;
     assert_eq!(sample(&m, "relay_webhook_orphans_total"), 1, "{m}");
 }
+
+/// A start whose connection breaks after the request was sent (its instance died under it)
+/// goes on to the next instance, and the box counts it: it may have pushed twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_whose_instance_dies_under_it_goes_on_to_the_next_and_is_counted() {
+    use tokio::io::AsyncReadExt;
+    let sim = sim_approving().await;
+    let pki = Pki::new();
+    let relay = relay(&pki, &sim, |_| {});
+    // An "instance" that completes the handshake, reads the request and dies.
+    let tls = mitid_flex_tv::relay::tls::server_config(
+        &pki.server_cert,
+        &pki.server_key,
+        &pki.boxes.cert_path,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dying = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        while let Ok((tcp, _)) = listener.accept().await {
+            if let Ok(mut stream) = acceptor.accept(tcp).await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+            }
+        }
+    });
+    let backend = box_backend(&pki, "box-resend", &[&dying, &relay.url], &sim.authority());
+    let started = backend.start(&cpr_hint()).await;
+    assert!(started.is_ok(), "{:?}\n{}", started.err(), relay.log());
+    assert_eq!(backend.resent(), 1);
+    assert_eq!(backend.repushed(), 0);
+    assert_eq!(sim.pushes().get("ileya"), Some(&1));
+}
