@@ -48,14 +48,58 @@ fn start_is_announced_and_focus_moves_say_the_label() {
     ui.set_viewers(viewers());
     ui.key(Key::DownArrow);
     ui.key(Key::DownArrow);
+    ui.key(Key::DownArrow);
     assert_eq!(
         ui.host.speaker.take(),
-        ["Log på med MitID", "Log på som Ileya Jensen"]
+        [
+            "Log på med MitID",
+            "Rediger huskede personer",
+            "Log på som Ileya Jensen"
+        ]
     );
     ui.key(Key::RightArrow);
     assert_eq!(ui.host.speaker.take(), ["Log på som Søren Østergaard"]);
-    ui.key(Key::DownArrow);
-    assert_eq!(ui.host.speaker.take(), ["Glem Søren Østergaard"]);
+}
+
+#[test]
+fn editing_the_remembered_viewers_asks_aloud_before_forgetting() {
+    let ui = start_ui(setup(IdentifierKind::UserId));
+    ui.set_viewers(viewers());
+    ui.key(Key::UpArrow);
+    assert_eq!(ui.ctl.focused(), Item::EditViewers);
+    ui.host.speaker.take();
+    ui.ok();
+    assert_eq!(
+        ui.host.speaker.take(),
+        ["Vælg, hvem TV'et skal glemme. Glem Ileya Jensen"]
+    );
+    ui.ok();
+    assert_eq!(ui.ctl.focused(), Item::ConfirmNo);
+    assert_eq!(
+        ui.host.speaker.take(),
+        ["Glem Ileya Jensen på dette TV? Nej, behold"]
+    );
+    ui.key(Key::RightArrow);
+    assert_eq!(ui.host.speaker.take(), ["Ja, glem"]);
+    ui.back();
+    assert_eq!(ui.ctl.focused(), Item::Forget(0));
+    assert_eq!(ui.host.speaker.take(), ["Glem Ileya Jensen"]);
+    ui.key(Key::UpArrow);
+    ui.key(Key::RightArrow);
+    assert_eq!(ui.ctl.focused(), Item::ForgetAll);
+    ui.host.speaker.take();
+    ui.ok();
+    ui.key(Key::RightArrow);
+    assert_eq!(
+        ui.host.speaker.take(),
+        ["Glem alle på dette TV? Nej, behold", "Ja, glem alle"]
+    );
+    ui.key(Key::LeftArrow);
+    ui.ok();
+    ui.key(Key::LeftArrow);
+    assert_eq!(ui.ctl.focused(), Item::EditViewers);
+    assert_eq!(ui.host.speaker.take().last().unwrap(), "Færdig");
+    assert!(ui.host.ops.borrow().is_empty(), "nobody was forgotten");
 }
 
 #[test]
@@ -192,27 +236,34 @@ fn outcomes_are_announced() {
     ui.ctl.apply(Update::Finished(Outcome::SignedIn(profile())));
     assert_eq!(
         ui.host.speaker.take().last().unwrap(),
-        "Velkommen, Ileya. Du er logget på med MitID. Vis detaljer"
+        "Velkommen, Ileya. Du er logget på med MitID. Fortsæt"
+    );
+    ui.key(Key::RightArrow);
+    ui.key(Key::RightArrow);
+    ui.key(Key::RightArrow);
+    assert_eq!(
+        ui.host.speaker.take(),
+        ["Husk mig på dette TV, fra", "Log ud", "Vis detaljer"]
     );
     ui.ok();
-    ui.host.speaker.take();
-    ui.key(Key::RightArrow);
-    assert_eq!(ui.host.speaker.take(), ["Husk mig på dette TV, fra"]);
     ui.key(Key::LeftArrow);
-    assert_eq!(ui.host.speaker.take(), ["Skjul detaljer"]);
+    ui.key(Key::RightArrow);
+    assert_eq!(ui.host.speaker.take(), ["Log ud", "Skjul detaljer"]);
 
     for (outcome, said) in [
         (
             Outcome::Rejected,
-            "Log på blev afvist. Anmodningen blev afvist i MitID-appen. Ingen blev logget på. Prøv igen",
+            "Besked fra MitID. Login blev afvist i MitID. Anmodningen blev afvist i MitID-appen. \
+             Ingen blev logget på. Prøv igen",
         ),
         (
             Outcome::Expired,
-            "Tiden løb ud. Anmodningen blev ikke godkendt i tide. Prøv igen",
+            "Besked fra MitID. Tiden løb ud. Anmodningen blev ikke godkendt i tide. Prøv igen",
         ),
         (
             Outcome::RateLimited { wait_secs: 30 },
-            "For mange login-forsøg. Vent 30 sekunder, og prøv så igen. Prøv igen",
+            "Problem hos tjenesten. For mange login-forsøg. Der blev ikke sendt noget til din \
+             telefon. Vent 30 sekunder, og prøv så igen. Prøv igen",
         ),
     ] {
         ui.back();
@@ -265,7 +316,7 @@ fn english_follows_the_runtime_language_switch() {
     ui.ctl.apply(Update::Finished(Outcome::Expired));
     assert_eq!(
         ui.host.speaker.take(),
-        ["The time ran out. The request was not approved in time. Try again"]
+        ["Message from MitID. The time ran out. The request was not approved in time. Try again"]
     );
 }
 

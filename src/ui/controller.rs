@@ -318,9 +318,9 @@ impl Controller {
     }
 
     pub fn set_focus(&self, item: Item) {
-        let from = self.focus.replace(item);
+        self.focus.set(item);
         self.push_focus();
-        self.announce_focus(from);
+        self.announce_focus();
     }
 
     /// Keeps focus on an item that exists, e.g. after a tile was forgotten.

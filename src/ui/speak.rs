@@ -20,8 +20,13 @@ use crate::speech::{Language, Speaker, clean, spell_digits, waiting_code};
 use super::controller::Controller;
 use super::focus::Item;
 use super::generated::{OutcomeKind, Screen};
-use super::journey::{EditViewers, Forget, Journey, StartQr};
-use super::keyboard::{self, Cap};
+use super::journey::{Forget, Journey, StartQr};
+use super::keyboard;
+use super::screens::waiting;
+
+mod words;
+
+use words::{key, other, outcome, sentences};
 
 /// The remote's INFO key: the packaged XKB option `tv:remote` maps KEY_INFO to F5, which
 /// Slint delivers as its F5 key on linuxkms, as winit does for a keyboard's F5.
@@ -32,6 +37,8 @@ pub struct Voice {
     speaker: std::rc::Rc<dyn Speaker>,
     /// The request whose code was spoken: once per request, not on every update.
     code_said: Cell<Option<u64>>,
+    /// The item last announced: a focus change is spoken once, whoever moved it.
+    focus_said: Cell<Option<Item>>,
 }
 
 impl Voice {
@@ -39,18 +46,9 @@ impl Voice {
         Self {
             speaker,
             code_said: Cell::new(None),
+            focus_said: Cell::new(None),
         }
     }
-}
-
-/// Joins the non-empty parts into sentences: "Heading. Label".
-fn sentences(parts: &[&str]) -> String {
-    let parts: Vec<&str> = parts
-        .iter()
-        .map(|p| p.trim().trim_end_matches('.'))
-        .filter(|p| !p.is_empty())
-        .collect();
-    parts.join(". ")
 }
 
 impl Controller {
@@ -67,6 +65,7 @@ impl Controller {
         if !self.speaking() {
             return;
         }
+        self.voice.focus_said.set(Some(self.focused()));
         let heading = self.heading();
         let label = self.label(self.focused());
         // Start's heading and its first button are the same words.
@@ -78,19 +77,29 @@ impl Controller {
         self.say(&sentences(&[&heading, &label]));
     }
 
-    /// Focus moved from `from` (to `self.focused()`): its label. Nothing when it stayed.
-    pub(super) fn announce_focus(&self, from: Item) {
+    /// Focus moved: the new item's label. Nothing when it is the item last announced.
+    pub(super) fn announce_focus(&self) {
         let to = self.focused();
-        if to == from || !self.speaking() {
+        let from = self.voice.focus_said.replace(Some(to));
+        if from == Some(to) || !self.speaking() {
             return;
         }
-        let lang = match to {
+        let text = match (from, to) {
             // The language button names the other language in that language, for a viewer
             // who cannot follow the current one: say it in that language too.
-            Item::Language => other(self.language()),
-            _ => self.language(),
+            (_, Item::Language) => {
+                let text = self.label(to);
+                self.voice.speaker.say(&text, other(self.language()));
+                return;
+            }
+            // "Glem …?" has just been asked: the question, then the focused answer.
+            (Some(Item::ConfirmNo | Item::ConfirmYes), _) => self.label(to),
+            (_, Item::ConfirmNo | Item::ConfirmYes) => {
+                sentences(&[&self.heading(), &self.label(to)])
+            }
+            _ => self.label(to),
         };
-        self.voice.speaker.say(&self.label(to), lang);
+        self.say(&text);
     }
 
     /// After a language switch: the new language, named in itself.
@@ -112,6 +121,14 @@ impl Controller {
         }
         self.voice.code_said.set(Some(generation));
         let lang = self.language();
+        let sent_to = match &*self.journey.borrow() {
+            Journey::Waiting(p) => waiting::sent_to(p, &self.ctx(&self.viewers.borrow())),
+            _ => String::new(),
+        };
+        let sent_to = match sent_to.as_str() {
+            "" => String::new(),
+            name => format!("{} {name}", lang.text("Sendt til", "Sent to")),
+        };
         let shown = lang.text("Tekst i MitID-appen", "Text in the MitID app");
         // Symbols ("·") would be read out by name: only words and punctuation are spoken,
         // digits one by one, as in the code.
@@ -126,6 +143,7 @@ impl Controller {
         let code = waiting_code(Language::from(lang), &w.code);
         let text = sentences(&[
             lang.text("Godkend i MitID-appen", "Approve in the MitID app"),
+            &sent_to,
             &format!("{shown}: {reference}"),
             &code,
         ]);
@@ -166,13 +184,9 @@ impl Controller {
             Journey::Start(_) => l.text("Log på med MitID", "Sign in with MitID").into(),
             Journey::EditViewers(e) => match &e.confirm {
                 Some(Forget::One(key)) => {
-                    let name = self
-                        .viewers
-                        .borrow()
-                        .iter()
-                        .find(|v| &v.key == key)
-                        .map(|v| crate::sanitize::clean(&v.name))
-                        .unwrap_or_default();
+                    let viewers = self.viewers.borrow();
+                    let name = viewers.iter().find(|v| &v.key == key).map(|v| &v.name);
+                    let name = crate::sanitize::clean(name.map_or("", |n| n.as_str()));
                     match l {
                         Lang::Da => format!("Glem {name} på dette TV?"),
                         Lang::En => format!("Forget {name} on this TV?"),
@@ -181,9 +195,15 @@ impl Controller {
                 Some(Forget::All) => l
                     .text("Glem alle på dette TV?", "Forget everyone on this TV?")
                     .into(),
+                None if self.viewers.borrow().is_empty() => l
+                    .text(
+                        "Ingen er husket på dette TV",
+                        "Nobody is remembered on this TV",
+                    )
+                    .into(),
                 None => l
                     .text(
-                        "Vælg, hvem dette TV skal glemme",
+                        "Vælg, hvem TV'et skal glemme",
                         "Choose whom this TV should forget",
                     )
                     .into(),
@@ -229,7 +249,10 @@ impl Controller {
                     l.text("Du er logget på med MitID", "You are signed in with MitID"),
                 ])
             }
-            Journey::Outcome(o) => outcome(l, o.kind, o.wait_secs),
+            Journey::Outcome(o) => {
+                let qr = o.kind == OutcomeKind::UnknownUser && self.setup.qr_enabled;
+                outcome(l, o.kind, o.wait_secs, qr)
+            }
         }
     }
 
@@ -256,6 +279,7 @@ impl Controller {
                 .into(),
             Item::SignIn => l.text("Log på med MitID", "Sign in with MitID").into(),
             Item::Qr => match &*journey {
+                Journey::Outcome(_) => l.text("Brug QR-kode i stedet", "Use QR code instead"),
                 Journey::Start(StartQr::Expired) if self.setup.qr_on_start => {
                     l.text("Vis ny QR-kode", "Show new QR code")
                 }
@@ -273,12 +297,12 @@ impl Controller {
                 l.text("Færdig", "Done").into()
             }
             Item::EditViewers => l
-                .text("Rediger huskede seere", "Edit remembered viewers")
+                .text("Rediger huskede personer", "Edit remembered viewers")
                 .into(),
             Item::ConfirmYes => match &*journey {
-                Journey::EditViewers(EditViewers {
-                    confirm: Some(Forget::All),
-                }) => l.text("Ja, glem alle", "Yes, forget everyone"),
+                Journey::EditViewers(e) if e.confirm == Some(Forget::All) => {
+                    l.text("Ja, glem alle", "Yes, forget everyone")
+                }
                 _ => l.text("Ja, glem", "Yes, forget"),
             }
             .into(),
@@ -311,143 +335,5 @@ impl Controller {
             Item::Edit => l.text("Ret ID", "Change ID").into(),
             Item::Home => l.text("Til start", "Back to start").into(),
         }
-    }
-}
-
-fn other(lang: Lang) -> Lang {
-    match lang {
-        Lang::Da => Lang::En,
-        Lang::En => Lang::Da,
-    }
-}
-
-/// An on-screen key: a letter as itself (capital with shift), signs and commands by name.
-fn key(l: Lang, cap: Option<Cap>, shift: bool) -> String {
-    match cap {
-        None => String::new(),
-        Some(Cap::Char('-')) => l.text("bindestreg", "hyphen").into(),
-        Some(Cap::Char('_')) => l.text("understreg", "underscore").into(),
-        Some(Cap::Char('.')) => l.text("punktum", "full stop").into(),
-        Some(Cap::Char(c)) if shift && c.is_alphabetic() => {
-            format!("{} {}", l.text("stort", "capital"), c.to_uppercase())
-        }
-        Some(Cap::Char(c)) => c.to_string(),
-        Some(Cap::Shift) => l.text("Store bogstaver", "Shift").into(),
-        Some(Cap::Delete) => l.text("Slet", "Delete").into(),
-        Some(Cap::Clear) => l.text("Ryd", "Clear").into(),
-        Some(Cap::Submit) => l.text("Fortsæt", "Continue").into(),
-    }
-}
-
-/// How a request ended without a viewer signed in: what happened and what to do.
-fn outcome(l: Lang, kind: OutcomeKind, wait_secs: u64) -> String {
-    let (what, next) = match kind {
-        OutcomeKind::Rejected => (
-            l.text("Log på blev afvist", "The sign-in was rejected"),
-            l.text(
-                "Anmodningen blev afvist i MitID-appen. Ingen blev logget på",
-                "The request was rejected in the MitID app. Nobody was signed in",
-            ),
-        ),
-        OutcomeKind::Expired => (
-            l.text("Tiden løb ud", "The time ran out"),
-            l.text(
-                "Anmodningen blev ikke godkendt i tide",
-                "The request was not approved in time",
-            ),
-        ),
-        OutcomeKind::UnknownUser => (
-            l.text("MitID kender ikke dette ID", "MitID does not know this ID"),
-            l.text(
-                "Tjek det ID, du har skrevet, eller brug QR-koden i stedet",
-                "Check the ID you typed, or use the QR code instead",
-            ),
-        ),
-        OutcomeKind::Offline => (
-            l.text("Ingen forbindelse til MitID", "No connection to MitID"),
-            l.text(
-                "Tjek TV'ets netværk, og prøv igen",
-                "Check the TV's network connection and try again",
-            ),
-        ),
-        OutcomeKind::ConfigError => (
-            l.text(
-                "TV'et er ikke sat korrekt op",
-                "The TV is not set up correctly",
-            ),
-            l.text("Kontakt din TV-udbyder", "Ask your TV provider for help"),
-        ),
-        OutcomeKind::TooMany => {
-            let wait = match l {
-                Lang::Da => format!("Vent {wait_secs} sekunder, og prøv så igen"),
-                Lang::En => format!("Wait {wait_secs} seconds, then try again"),
-            };
-            return sentences(&[
-                l.text("For mange login-forsøg", "Too many sign-in attempts"),
-                &wait,
-            ]);
-        }
-        OutcomeKind::ServiceSetup => (
-            l.text(
-                "Tjenesten er ikke sat korrekt op",
-                "The service is not set up correctly",
-            ),
-            l.text(
-                "Det er ikke dit MitID. Kontakt din TV-udbyder",
-                "It is not your MitID. Ask your TV provider for help",
-            ),
-        ),
-        OutcomeKind::MitidError => (
-            l.text(
-                "MitID kunne ikke gøre log på færdigt",
-                "MitID could not finish the sign-in",
-            ),
-            l.text(
-                "Ingen blev logget på. Dit MitID er i orden; prøv igen",
-                "Nobody was signed in. Your MitID is fine; please try again",
-            ),
-        ),
-        OutcomeKind::Failed => (
-            l.text(
-                "Tjenesten kunne ikke gøre log på færdigt",
-                "The service could not finish the sign-in",
-            ),
-            l.text(
-                "Ingen blev logget på. Det er ikke dit MitID. Prøv igen",
-                "Nobody was signed in. It is not your MitID. Please try again",
-            ),
-        ),
-    };
-    sentences(&[what, next])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sentences_skip_empty_parts_and_double_stops() {
-        assert_eq!(
-            sentences(&["Tiden løb ud.", "", " Prøv igen "]),
-            "Tiden løb ud. Prøv igen"
-        );
-        assert_eq!(sentences(&["", ""]), "");
-    }
-
-    #[test]
-    fn keys_are_named() {
-        assert_eq!(key(Lang::Da, Some(Cap::Char('a')), true), "stort A");
-        assert_eq!(key(Lang::En, Some(Cap::Char('7')), true), "7");
-        assert_eq!(key(Lang::Da, Some(Cap::Char('-')), false), "bindestreg");
-        assert_eq!(key(Lang::Da, Some(Cap::Submit), false), "Fortsæt");
-        assert_eq!(key(Lang::En, None, false), "");
-    }
-
-    #[test]
-    fn too_many_says_how_long_to_wait() {
-        assert_eq!(
-            outcome(Lang::Da, OutcomeKind::TooMany, 30),
-            "For mange login-forsøg. Vent 30 sekunder, og prøv så igen"
-        );
     }
 }

@@ -9,7 +9,8 @@
 #   2. drives Start → Identify → "ileya" → Waiting, reads the request's code from the
 #      simulator's /_sim/requests, and asserts that the log holds "Kode d d d d" for exactly
 #      that code, spoken in Danish;
-#   3. measures that utterance's WAV with sox: speech of a plausible length for its words.
+#   3. measures that utterance's WAV with sox: speech of a plausible length for its words;
+#   4. starts the app again with no synthesiser on PATH: it logs that once, at info.
 #
 # Usage: tests/e2e/tv-speech.sh [BINARY]   (default target/debug/mitid-flex-tv)
 # Needs: xvfb xdotool x11-utils curl python3 espeak-ng sox. Takes about 6 s (at most ~2 min: every wait is bounded).
@@ -136,4 +137,20 @@ EOF
 pass "the WAV holds $secs s of speech for $words words"
 
 key Escape                        # cancel the request at the simulator
+kill "$APP"; wait "$APP" 2>/dev/null || true; APP=
+
+# 4 ─ speech = true on a box without any synthesiser: the log says so once, at info
+mkdir -p "$OUT/nobin"
+PATH="$OUT/nobin" HOME="$OUT/home" XDG_CONFIG_HOME="$OUT/home/config" \
+  XDG_DATA_HOME="$OUT/home/data" MITID_FLEX_TV_CONFIG="$OUT/config.toml" \
+  LANG=da_DK.UTF-8 RUST_LOG=info "$BIN" >"$OUT/app-silent.out" 2>"$OUT/app-silent.log" &
+APP=$!
+wait_for 30 "the silent app's window" xdotool search --name '^MitID$'
+wait_for 10 "the 'no synthesiser' line" grep -q 'neither espeak-ng nor spd-say' "$OUT/app-silent.log"
+silent=$(sed 's/\x1b\[[0-9;]*m//g' "$OUT/app-silent.log" | grep 'neither espeak-ng nor spd-say')
+[ "$(wc -l <<<"$silent")" -eq 1 ] || fail "logged more than once: $silent"
+grep -q ' INFO .*backend="\?none' <<<"$silent" || fail "not an info line naming backend none: $silent"
+grep -q 'spoken guidance on' "$OUT/app-silent.log" && fail "claims a synthesiser without one"
+pass "no espeak-ng or spd-say on PATH: one info line (backend none), no synthesiser started"
+
 echo "all spoken-guidance checks passed; logs and WAVs in $OUT"
