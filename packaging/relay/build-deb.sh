@@ -5,6 +5,7 @@
 # Separate from packaging/build-deb.sh (the kiosk package): the relay runs on the operator's
 # servers, not on boxes, and is built with the cargo feature `relay`. Needs cargo, dpkg-dev.
 #   PROFILE=release (default) or another cargo profile; CARGO_TARGET_DIR is honoured.
+#   help2man (optional) makes the man page.
 set -euo pipefail
 
 ARCH="${1:-amd64}"
@@ -53,6 +54,15 @@ inst 0644 "$HERE/box-config.toml" "$DOC/examples/box-config.toml"
 inst 0644 "$ROOT/packaging/debian/copyright" "$DOC/copyright"
 # Native package: Debian policy wants the changelog as changelog.gz.
 inst 0644 "$HERE/changelog" "$DOC/changelog"
+# Man page from --help (help2man, when installed).
+if command -v help2man >/dev/null; then
+    mkdir -p "$STAGE/usr/share/man/man8"
+    help2man --no-info --section 8 --name "MitID Flex relay for a fleet of TV boxes" \
+        --version-string "$VERSION" "$BIN" >"$STAGE/usr/share/man/man8/$PACKAGE.8"
+    gzip -9n "$STAGE/usr/share/man/man8/$PACKAGE.8"
+else
+    echo "build-deb: help2man missing: no man page (lintian warns)" >&2
+fi
 gzip -9n "$STAGE/$DOC/README.md" "$STAGE/$DOC/changelog"
 find "$STAGE" -type d -exec chmod 0755 {} +
 

@@ -10,6 +10,7 @@
 
 mod phrases;
 mod process;
+mod speaker;
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use phrases::{MAX_CHARS, clean, spell_digits, waiting_code};
 pub use process::{EspeakNg, SpdSay, find_program};
+pub use speaker::{Silent, Speaker};
 
 /// The languages the app speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +120,8 @@ impl Speech {
         match backend {
             Some(b) => Self::start(b),
             None => {
-                tracing::warn!(
+                tracing::info!(
+                    backend = "none",
                     "speech is on but neither espeak-ng nor spd-say is installed: staying silent"
                 );
                 Self::silent()
@@ -181,6 +184,18 @@ impl Speech {
             }
             s.wake.notify_all();
         }
+    }
+
+    /// Says `text` (replacing anything not yet finished), then turns speech off: the viewer
+    /// hears "off" confirmed, and nothing after it. Returns at once.
+    pub fn say_then_disable(&self, text: &str, language: Language) {
+        let Some(s) = &self.shared else { return };
+        let text = clean(text);
+        let mut q = s.lock();
+        q.enabled = false;
+        q.next = (!text.is_empty()).then_some((text, language));
+        q.generation = q.generation.wrapping_add(1);
+        s.wake.notify_all();
     }
 
     /// Speaks `text` as soon as possible, replacing anything not yet finished. Returns at once.

@@ -138,3 +138,38 @@ fn silent_speech_is_a_no_op() {
     assert_eq!(speech.backend(), "none");
     assert_eq!(Speech::detect(false).backend(), "none");
 }
+
+#[test]
+fn turning_off_says_so_and_then_nothing() {
+    let (speech, rx, finish) = scripted();
+    speech.say("one", Language::Danish);
+    assert_eq!(next(&rx), Seen::Started("da:one".into()));
+    speech.say_then_disable("Oplæsning fra", Language::Danish);
+    assert_eq!(next(&rx), Seen::Stopped("da:one".into()));
+    assert_eq!(next(&rx), Seen::Started("da:Oplæsning fra".into()));
+    assert!(!speech.enabled());
+    // Off: later text is dropped, and the confirmation is not cut short by it.
+    speech.say("two", Language::Danish);
+    finish.lock().unwrap().push("da:Oplæsning fra".into());
+    assert_eq!(next(&rx), Seen::Finished("da:Oplæsning fra".into()));
+    speech.set_enabled(true);
+    speech.say("three", Language::Danish);
+    assert_eq!(next(&rx), Seen::Started("da:three".into()));
+    drop(speech);
+    assert!(rx.try_iter().all(|s| s != Seen::Started("da:two".into())));
+}
+
+#[test]
+fn as_the_uis_speaker_off_is_confirmed_and_on_speaks_again() {
+    use crate::lang::Lang;
+    let (speech, rx, _finish) = scripted();
+    let speaker: &dyn Speaker = &speech;
+    speaker.set_enabled(false, "Oplæsning fra", Lang::Da);
+    assert_eq!(next(&rx), Seen::Started("da:Oplæsning fra".into()));
+    assert!(!speaker.enabled() && speaker.available());
+    speaker.say("ignored", Lang::Da);
+    speaker.set_enabled(true, "Speech on", Lang::En);
+    assert_eq!(next(&rx), Seen::Stopped("da:Oplæsning fra".into()));
+    assert_eq!(next(&rx), Seen::Started("en:Speech on".into()));
+    assert!(speaker.enabled());
+}

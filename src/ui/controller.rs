@@ -21,6 +21,7 @@ use super::input::Dir;
 use super::journey::{Ctx, Journey, ScreenKey, Setup, StartQr, Transition};
 use super::keys::{self, Press, Repeat};
 use super::screens::{identify, outcome, qr, signed_in, start, waiting};
+use super::speak::Voice;
 
 pub struct Controller {
     pub(super) app: AppWindow,
@@ -42,6 +43,7 @@ pub struct Controller {
     pub(super) tap: Timer,
     /// A real keyboard typed a letter: number keys type digits from now on (`keys::from_keyboard`).
     keyboard: Cell<bool>,
+    pub(super) voice: Voice,
 }
 
 impl Controller {
@@ -52,6 +54,7 @@ impl Controller {
         clock: Rc<dyn Clock>,
         events: mpsc::Receiver<UiEvent>,
     ) -> Rc<Controller> {
+        let voice = Voice::new(host.speaker());
         let ctl = Rc::new_cyclic(|me| Controller {
             app: app.clone_strong(),
             host,
@@ -69,6 +72,7 @@ impl Controller {
             idle: Timer::default(),
             tap: Timer::default(),
             keyboard: Cell::new(false),
+            voice,
         });
         ctl.wire();
         app.global::<App>()
@@ -153,6 +157,9 @@ impl Controller {
     // ---- keys --------------------------------------------------------------------------
 
     pub fn key_pressed(&self, text: &str, repeat: bool) -> bool {
+        if self.speech_key(text, repeat) {
+            return true;
+        }
         if self.screen() == Screen::SignedIn {
             self.idle.restart();
         }
@@ -247,10 +254,13 @@ impl Controller {
                 self.push_screen();
             }
             Transition::HandOff => self.hand_off(),
-            Transition::ToggleLanguage => self.set_language(match self.language() {
-                Lang::Da => Lang::En,
-                Lang::En => Lang::Da,
-            }),
+            Transition::ToggleLanguage => {
+                self.set_language(match self.language() {
+                    Lang::Da => Lang::En,
+                    Lang::En => Lang::Da,
+                });
+                self.announce_language();
+            }
             Transition::Exit => self.host.exit(),
         }
     }
@@ -300,6 +310,7 @@ impl Controller {
         self.app.global::<App>().set_screen(screen);
         self.push_focus();
         self.sync_timers();
+        self.announce_screen();
     }
 
     fn push_screen_new(&self) {
@@ -330,6 +341,7 @@ impl Controller {
     pub fn set_focus(&self, item: Item) {
         self.focus.set(item);
         self.push_focus();
+        self.announce_focus();
     }
 
     /// Keeps focus on an item that exists, e.g. after a tile was forgotten.

@@ -1,9 +1,13 @@
 //! What the UI asks of the world outside the window. The UI thread never waits for any of it:
 //! results come back as [`super::events::UiEvent`]s.
 
+use std::rc::Rc;
+
 use crate::ciba::Profile;
 use crate::session::Who;
 use crate::viewers::ViewerKey;
+
+use crate::speech::{Silent, Speaker};
 
 /// A change to the viewer store, carried out by the host off the UI thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +28,10 @@ pub trait Host {
     fn viewers(&self, op: ViewerOp);
     /// Back on Start, where the installation allows it: leave the app.
     fn exit(&self);
+    /// Where spoken guidance goes (`[ui] speech`); silent unless the host has a synthesiser.
+    fn speaker(&self) -> Rc<dyn Speaker> {
+        Rc::new(Silent)
+    }
 }
 
 pub trait Running {

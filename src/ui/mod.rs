@@ -37,6 +37,7 @@ mod run;
 mod sample;
 pub mod scale;
 mod screens;
+mod speak;
 mod tap;
 
 /// The compiled `ui/app.slint`: `AppWindow` and its global adapters. Slint's generated code
@@ -47,6 +48,7 @@ pub mod generated {
 }
 
 pub use crate::lang::Lang;
+pub use crate::speech::{Silent, Speaker};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use controller::Controller;
 pub use events::{EventSender, UiEvent};
@@ -58,6 +60,7 @@ pub use render::{RenderArgs, render};
 pub use run::{Window, fonts_present};
 #[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;
+pub use speak::TOGGLE_KEY;
 
 /// Screens `render` knows, in journey order.
 pub const SCREENS: &[&str] = &[

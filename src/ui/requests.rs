@@ -239,6 +239,7 @@ impl Controller {
         if generation != self.generation() {
             return;
         }
+        self.announce_update(generation, &update);
         if let Update::Finished(outcome) = update {
             self.finished(outcome);
             return;

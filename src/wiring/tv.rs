@@ -16,7 +16,8 @@ use crate::config::{BackOnStart, IdentifierKind, ProfileName, Settings};
 use crate::handoff::Identity;
 use crate::lang::Lang;
 use crate::session::{self, SessionHandle, Who};
-use crate::ui::{EventSender, Host, Running, Setup, UiError, UiEvent, ViewerOp, Window};
+use crate::speech::Speech;
+use crate::ui::{EventSender, Host, Running, Setup, Speaker, UiError, UiEvent, ViewerOp, Window};
 use crate::viewers::ViewerStore;
 
 use super::{ConfigProblem, Wired, connect, language, runtime};
@@ -161,10 +162,15 @@ pub struct TvHost {
     ready: Ready,
     store: Arc<OnceLock<Option<Mutex<ViewerStore>>>>,
     sessions: RefCell<Vec<Arc<Mutex<Slot>>>>,
+    /// Spoken guidance: espeak-ng or spd-say when `[ui] speech = true` finds one, else silent.
+    speech: Rc<Speech>,
 }
 
 impl TvHost {
     fn new(rt: Handle, settings: Option<Settings>, events: EventSender) -> Rc<Self> {
+        // A PATH lookup and one idle thread: cheap enough before the first frame, so the
+        // Start screen is spoken as it appears.
+        let speech = Speech::detect(settings.as_ref().is_some_and(|s| s.ui.speech));
         Rc::new(Self {
             rt,
             settings: settings.map(Arc::new),
@@ -172,6 +178,7 @@ impl TvHost {
             ready: Arc::new(OnceCell::new()),
             store: Arc::new(OnceLock::new()),
             sessions: RefCell::new(Vec::new()),
+            speech: Rc::new(speech),
         })
     }
 
@@ -364,6 +371,10 @@ impl Host for TvHost {
         if let Err(e) = slint::quit_event_loop() {
             tracing::error!(error = %e, "cannot leave the event loop");
         }
+    }
+
+    fn speaker(&self) -> Rc<dyn Speaker> {
+        self.speech.clone()
     }
 }
 

@@ -13,7 +13,7 @@ use mitid_flex_tv::config::{BackOnStart, IdentifierKind};
 use mitid_flex_tv::session::{Update, Waiting, Who};
 use mitid_flex_tv::ui::generated::AppWindow;
 use mitid_flex_tv::ui::{
-    Controller, EventSender, Host, Lang, ManualClock, Running, Setup, UiEvent, ViewerOp,
+    Controller, EventSender, Host, Lang, ManualClock, Running, Setup, Speaker, UiEvent, ViewerOp,
 };
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
@@ -25,6 +25,56 @@ pub struct FakeHost {
     pub signed_in: Cell<u32>,
     pub ops: RefCell<Vec<ViewerOp>>,
     pub exits: Cell<u32>,
+    pub speaker: Rc<FakeSpeaker>,
+}
+
+/// Records what the UI would say, as the real queue would speak it: nothing while off, and
+/// the confirmation of "off" still said.
+pub struct FakeSpeaker {
+    pub said: RefCell<Vec<(Lang, String)>>,
+    /// `speech = true` and a synthesiser found.
+    pub available: Cell<bool>,
+    pub on: Cell<bool>,
+}
+
+impl Default for FakeSpeaker {
+    /// On, so every UI test also runs the spoken-guidance hooks.
+    fn default() -> Self {
+        Self {
+            said: RefCell::default(),
+            available: Cell::new(true),
+            on: Cell::new(true),
+        }
+    }
+}
+
+impl FakeSpeaker {
+    /// Everything said so far, and forget it.
+    pub fn take(&self) -> Vec<String> {
+        self.said.take().into_iter().map(|(_, t)| t).collect()
+    }
+
+    pub fn last(&self) -> Option<String> {
+        self.said.borrow().last().map(|(_, t)| t.clone())
+    }
+}
+
+impl Speaker for FakeSpeaker {
+    fn say(&self, text: &str, lang: Lang) {
+        if self.enabled() {
+            self.said.borrow_mut().push((lang, text.to_string()));
+        }
+    }
+    fn available(&self) -> bool {
+        self.available.get()
+    }
+    fn enabled(&self) -> bool {
+        self.available.get() && self.on.get()
+    }
+    fn set_enabled(&self, on: bool, confirm: &str, lang: Lang) {
+        self.on.set(on);
+        self.said.borrow_mut().push((lang, confirm.to_string()));
+    }
 }
 
 struct FakeRunning(Rc<Cell<u32>>);
@@ -48,6 +98,9 @@ impl Host for FakeHost {
     }
     fn exit(&self) {
         self.exits.set(self.exits.get() + 1);
+    }
+    fn speaker(&self) -> Rc<dyn Speaker> {
+        self.speaker.clone()
     }
 }
 

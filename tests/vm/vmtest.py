@@ -274,17 +274,21 @@ class Run:
         if fresh:
             rid = fresh[-1]["auth_req_id"]
             self.sim("POST", f"/_sim/approve/{rid}")
-            # The TV collects the tokens; Signed in opens with "Vis detaljer" focused: OK
-            # shows the details, as the app's own reference render of the screen does.
+            # The TV collects the tokens; Signed in opens with "Fortsæt" focused (OK would
+            # hand off). The details are the row's last button: three Rights reach it whether
+            # or not "Husk mig" is offered (an edge keeps focus), and OK shows the details, as
+            # the app's own reference render of the screen does.
             self.wait("the tokens collected", 30, lambda: [
                 r for r in self.requests() if r["auth_req_id"] == rid and r["status"] == "collected"])
             # Never press OK on Waiting: that would be its Cancel button.
             self.wait("Waiting to go", 30, lambda: self.which(self.look()[0])[0] != "waiting")
             time.sleep(1)
-            self.vm.send_keys("ret")
+            for key in ("right", "right", "right", "ret"):
+                self.vm.send_keys(key)
+                time.sleep(0.3)
         ok, detail = self.wait_screen("signed-in", 30)
         self.save("4-signed-in")
-        self.check("approval at the simulator -> Signed in (details shown with OK)", bool(fresh) and ok, detail)
+        self.check("approval at the simulator -> Signed in (details shown from their button)", bool(fresh) and ok, detail)
 
         self.sigkill()
         self.back_on_start()
