@@ -3,15 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use mitid_flex_tv::ui::{RenderArgs, SAMPLE_AUTHENTICATION_URI, SCREENS, render};
+use mitid_flex_tv::ui::{RenderArgs, Renderer, SAMPLE_AUTHENTICATION_URI, SCREENS};
 
-fn draw(screen: &str, lang: &str, dir: &std::path::Path) -> image::RgbImage {
-    draw_at(screen, lang, dir, (1920, 1080))
+fn draw(r: &Renderer, screen: &str, lang: &str, dir: &std::path::Path) -> image::RgbImage {
+    draw_at(r, screen, lang, dir, (1920, 1080))
 }
 
-fn draw_at(screen: &str, lang: &str, dir: &std::path::Path, size: (u32, u32)) -> image::RgbImage {
+fn draw_at(
+    r: &Renderer,
+    screen: &str,
+    lang: &str,
+    dir: &std::path::Path,
+    size: (u32, u32),
+) -> image::RgbImage {
     let out = dir.join(format!("{screen}-{lang}-{}x{}.png", size.0, size.1));
-    render(RenderArgs {
+    r.render(RenderArgs {
         screen: screen.into(),
         lang: lang.into(),
         out: out.clone(),
@@ -43,9 +49,10 @@ fn assert_inside_safe_area(img: &image::RgbImage, what: &str) {
 #[test]
 fn every_screen_renders_and_the_qr_decodes() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let r = Renderer::install().expect("the headless platform");
     for lang in ["da", "en"] {
         for screen in SCREENS {
-            let img = draw(screen, lang, dir.path());
+            let img = draw(&r, screen, lang, dir.path());
             assert_eq!(img.dimensions(), (1920, 1080));
             // The focused widget is filled white: focus is visible on every screen.
             let white = img.pixels().filter(|p| p.0 == [255, 255, 255]).count();
@@ -68,12 +75,12 @@ fn every_screen_renders_and_the_qr_decodes() {
             "unknown-user",
             "service-setup",
         ] {
-            let img = draw_at(screen, "da", dir.path(), size);
+            let img = draw_at(&r, screen, "da", dir.path(), size);
             assert_eq!(img.dimensions(), size);
             assert_inside_safe_area(&img, &format!("{screen} at {size:?}"));
         }
     }
-    let qr = draw("qr", "da", dir.path());
+    let qr = draw(&r, "qr", "da", dir.path());
     let luma = image::DynamicImage::ImageRgb8(qr).to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(luma);
     let grids = prepared.detect_grids();
@@ -82,7 +89,7 @@ fn every_screen_renders_and_the_qr_decodes() {
     assert_eq!(content, SAMPLE_AUTHENTICATION_URI);
 
     assert!(
-        render(RenderArgs {
+        r.render(RenderArgs {
             screen: "nope".into(),
             lang: "da".into(),
             out: dir.path().join("x.png"),

@@ -56,7 +56,7 @@ pub use focus::Item;
 pub use host::{Host, Running, ViewerOp};
 pub use journey::{ScreenKey, Setup};
 #[cfg(feature = "render")]
-pub use render::{RenderArgs, render};
+pub use render::{RenderArgs, Renderer, render};
 pub use run::{Window, fonts_present};
 #[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;

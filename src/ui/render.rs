@@ -1,7 +1,6 @@
 //! `mitid-flex-tv render`: one screen with sample data to a PNG, with the software renderer
 //! and no display (a custom platform around a `MinimalSoftwareWindow`).
 
-use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -34,24 +33,34 @@ impl Platform for Headless {
     }
 }
 
-thread_local! {
-    // A platform can be installed once per process; later renders reuse its window.
-    static WINDOW: RefCell<Option<Rc<MinimalSoftwareWindow>>> = const { RefCell::new(None) };
+/// The headless platform and its one window. Slint takes one platform per process, so a
+/// process makes one `Renderer` and draws every screen with it.
+pub struct Renderer {
+    window: Rc<MinimalSoftwareWindow>,
 }
 
-fn headless_window() -> Result<Rc<MinimalSoftwareWindow>, UiError> {
-    if let Some(w) = WINDOW.with(|w| w.borrow().clone()) {
-        return Ok(w);
+impl Renderer {
+    /// Installs the headless platform; fails where a platform is already installed.
+    pub fn install() -> Result<Renderer, UiError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(Headless(window.clone())))
+            .map_err(|e| UiError::Platform(format!("{e} (render needs its own process)")))?;
+        Ok(Renderer { window })
     }
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(Headless(window.clone())))
-        .map_err(|e| UiError::Platform(format!("{e} (render needs its own process)")))?;
-    WINDOW.with(|w| *w.borrow_mut() = Some(window.clone()));
-    Ok(window)
+
+    /// Renders `args.screen` in `args.lang` to `args.out` (PNG).
+    pub fn render(&self, args: RenderArgs) -> Result<(), UiError> {
+        render_with(&self.window, args)
+    }
 }
 
-/// Renders `args.screen` in `args.lang` to `args.out` (PNG).
+/// Renders `args.screen` in `args.lang` to `args.out` (PNG): one screen, in a process that
+/// has no platform yet (`mitid-flex-tv render`).
 pub fn render(args: RenderArgs) -> Result<(), UiError> {
+    Renderer::install()?.render(args)
+}
+
+fn render_with(window: &MinimalSoftwareWindow, args: RenderArgs) -> Result<(), UiError> {
     if !SCREENS.contains(&args.screen.as_str()) {
         return Err(UiError::UnknownScreen(args.screen));
     }
@@ -60,7 +69,7 @@ pub fn render(args: RenderArgs) -> Result<(), UiError> {
         "en" => Lang::En,
         other => return Err(UiError::UnknownLanguage(other.to_string())),
     };
-    let pixels = draw(&args.screen, lang, args.width, args.height)?;
+    let pixels = draw(window, &args.screen, lang, args.width, args.height)?;
     let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
     image::save_buffer_with_format(
         &args.out,
@@ -77,8 +86,13 @@ pub fn render(args: RenderArgs) -> Result<(), UiError> {
 }
 
 /// One frame of `screen` as RGB pixels, row-major.
-pub fn draw(screen: &str, lang: Lang, width: u32, height: u32) -> Result<Vec<Rgb8Pixel>, UiError> {
-    let window = headless_window()?;
+fn draw(
+    window: &MinimalSoftwareWindow,
+    screen: &str,
+    lang: Lang,
+    width: u32,
+    height: u32,
+) -> Result<Vec<Rgb8Pixel>, UiError> {
     window.set_size(PhysicalSize::new(width, height));
     // The layout is designed at 1920×1080; other sizes scale it uniformly, as the live app does.
     let scale_factor = super::scale::factor(PhysicalSize::new(width, height)).unwrap_or(1.0);
