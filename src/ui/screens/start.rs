@@ -30,8 +30,8 @@ const ROW_BESIDE_QR_PX: f32 = ROW_PX - 480.0 - 64.0;
 const TILE_GAP_PX: f32 = 24.0;
 const TILE_MAX_PX: f32 = 248.0;
 const TILE_PADDING_PX: f32 = 10.0;
-/// IBM Plex Sans SemiBold averages about 0.45 em a character in names ("Christoffer" at
-/// 25 px is 125 px wide in the renders); 0.5 leaves room for wide capitals.
+/// IBM Plex Sans (the tiles' names are Bold) averages a little under 0.5 em a character in
+/// names; 0.5 keeps a long first name whole, and the render test checks the tiles fit.
 const EM_PER_CHAR: f32 = 0.5;
 
 /// The first name's size on a tile: 40 px, or less until the whole name fits (never below
