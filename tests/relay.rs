@@ -317,7 +317,7 @@ async fn a_denied_box_is_refused_after_sighup_and_a_handle_opens_only_for_its_bo
     );
     // Other boxes go on.
     assert!(good.start(&cpr_hint()).await.is_ok());
-    assert!(relay.log().contains("deny list reloaded"));
+    assert!(relay.logs("deny list reloaded").await);
 }
 
 /// Ten boxes push the same viewer at once, through two relay instances that share Redis:
@@ -474,7 +474,7 @@ async fn certificates_from_make_certs_sh_sign_a_box_in() {
         "{outcome:?}\n{}",
         relay.log()
     );
-    assert!(relay.log().contains("box-openssl"));
+    assert!(relay.logs("box-openssl").await);
 }
 
 /// `mitid-flex-tv signin` with profile relay, as a box runs it: the real binary, a config file
@@ -539,7 +539,7 @@ async fn signin_profile_relay_signs_in_with_no_broker_secret_on_the_box() {
     let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(identity["name"], ileya().name.as_str());
     // The first URL does not answer: the box went on to the next instance.
-    assert!(relay.log().contains("box-cli"));
+    assert!(relay.logs("box-cli").await);
     // The viewer saw the text the relay wrote, which is what the phone showed.
     let at_broker = sim.requests().pop().unwrap();
     assert!(stderr.contains(&at_broker.reference_text), "{stderr}");

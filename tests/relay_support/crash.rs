@@ -185,7 +185,7 @@ async fn an_answer_lost_with_a_dead_instance_is_started_again_with_the_same_code
         1,
         "{m}"
     );
-    assert!(c.relay.log().contains("restarted_after_relay_crash"));
+    assert!(c.relay.logs("restarted_after_relay_crash").await);
     drop(c.pki);
 }
 
@@ -211,7 +211,7 @@ async fn an_answer_held_by_a_live_instance_is_waited_for_and_replayed() {
     );
     assert_eq!(c.backend.repushed(), 0);
     assert_eq!(c.sim.pushes().get("ileya"), Some(&1), "no second push");
-    assert!(c.relay.log().contains("replayed"));
+    assert!(c.relay.logs("replayed").await);
 }
 
 /// No instance of ours asked the broker: its `invalid_grant` is its own, and the viewer is

@@ -252,6 +252,18 @@ impl RelayProc {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Whether the relay logs `needle` within 10 s: its stderr reaches the log through a
+    /// reader thread, so a line written just before an answer may land just after it.
+    pub async fn logs(&self, needle: &str) -> bool {
+        for _ in 0..200 {
+            if self.log().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     pub fn signal(&self, sig: libc::c_int) {
         if sig == libc::SIGTERM {
             self.terminated
