@@ -18,6 +18,8 @@
 # Needs: xvfb xdotool x11-utils imagemagick zbar-tools curl python3 node chromium, and
 # `npm ci --prefix tests/browser`. Screenshots and the app log go to ${OUT:-/tmp/tv-journey}.
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${1:-target/debug/mitid-flex-tv}
 OUT=${OUT:-/tmp/tv-journey}
@@ -28,13 +30,10 @@ LOG="$OUT/app.log"
 fail() { echo "FAIL: $*" >&2; echo "--- app log (tail)" >&2; tail -20 "$LOG" >&2 || true; exit 1; }
 pass() { echo "ok: $*"; }
 
-Xvfb "$DISPLAY_NUM" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
-XVFB=$!
+start_xvfb "$DISPLAY_NUM" 1920x1080
 APP=
 cleanup() { [ -n "$APP" ] && kill "$APP" 2>/dev/null; kill "$XVFB" 2>/dev/null; true; }
 trap cleanup EXIT
-export DISPLAY=$DISPLAY_NUM
-for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 STARTED=$(date +%s)
 
 # launch HOME_DIR CONFIG: the app with a private home (a fresh viewer store and simulator
@@ -48,11 +47,6 @@ launch() {
 }
 launch "$OUT/home" /dev/null
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-}
 count() { grep -c -- "$1" "$LOG" || true; }
 screens_seen() { count "screen=$1"; }
 wait_screen() { # wait_screen NAME N: until NAME was shown at least N times

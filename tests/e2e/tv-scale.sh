@@ -12,6 +12,8 @@
 # Usage: tests/e2e/tv-scale.sh [BINARY]   (default target/debug/mitid-flex-tv)
 # Needs: xvfb xdotool x11-utils imagemagick curl python3. About 20 s per size.
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${1:-target/debug/mitid-flex-tv}
 OUT=${OUT:-/tmp/tv-scale}
@@ -30,11 +32,6 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL [$size]: $*" >&2; echo "--- app log (tail)" >&2; tail -20 "$LOG" >&2 || true; exit 1; }
 pass() { echo "ok [$size]: $*"; }
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-}
 plain() { sed 's/\x1b\[[0-9;]*m//g' "$LOG"; }
 screens_seen() { plain | grep -c -- "screen=$1" || true; }
 wait_screen() { wait_for 20 "screen $1" bash -c "[ \$(sed 's/\x1b\[[0-9;]*m//g' '$LOG' | grep -c -- 'screen=$1' || true) -ge 1 ]"; }
@@ -77,10 +74,7 @@ for size in $SIZES; do
   W=${size%x*} H=${size#*x}
   want_scale=$(awk -v w="$W" -v h="$H" 'BEGIN { a = w / 1920; b = h / 1080; print (a < b ? a : b) }')
   LOG="$OUT/$size.log"
-  Xvfb "$DISPLAY_NUM" -screen 0 "${W}x${H}x24" -nolisten tcp >/dev/null 2>&1 &
-  XVFB=$!
-  export DISPLAY=$DISPLAY_NUM
-  for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+  start_xvfb "$DISPLAY_NUM" "${W}x${H}"
   home="$OUT/home-$size"; mkdir -p "$home"
   HOME="$home" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" \
     MITID_FLEX_TV_CONFIG=/dev/null LANG=da_DK.UTF-8 RUST_LOG=info,mitid_flex_tv::ui::scale=debug \

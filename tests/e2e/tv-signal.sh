@@ -7,6 +7,8 @@
 # Usage: tests/e2e/tv-signal.sh [BINARY]   (default target/debug/mitid-flex-tv)
 # Needs: xvfb xdotool x11-utils curl python3. Logs go to ${OUT:-/tmp/tv-signal}.
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${1:-target/debug/mitid-flex-tv}
 OUT=${OUT:-/tmp/tv-signal}
@@ -16,19 +18,11 @@ rm -rf "$OUT"; mkdir -p "$OUT/home"
 fail() { echo "FAIL: $*" >&2; echo "--- app log (tail)" >&2; tail -20 "$LOG" >&2 || true; exit 1; }
 pass() { echo "ok: $*"; }
 
-Xvfb "$DISPLAY_NUM" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
-XVFB=$!
+start_xvfb "$DISPLAY_NUM" 1920x1080
 APP=
 cleanup() { [ -n "$APP" ] && kill -9 "$APP" 2>/dev/null; kill "$XVFB" 2>/dev/null; true; }
 trap cleanup EXIT
-export DISPLAY=$DISPLAY_NUM
-for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-}
 
 # start_app NAME: the app with a private home; sets APP, LOG and the simulator's base URL.
 start_app() {

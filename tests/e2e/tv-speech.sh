@@ -16,6 +16,8 @@
 # Needs: xvfb xdotool x11-utils curl python3 espeak-ng sox. Takes about 6 s (at most ~2 min: every wait is bounded).
 # The app log, the utterance log and the WAVs go to ${OUT:-/tmp/tv-speech}.
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${1:-target/debug/mitid-flex-tv}
 OUT=${OUT:-/tmp/tv-speech}
@@ -55,13 +57,10 @@ profile = "simulator"
 speech = true
 EOF
 
-Xvfb "$DISPLAY_NUM" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
-XVFB=$!
+start_xvfb "$DISPLAY_NUM" 1920x1080
 APP=
 cleanup() { [ -n "$APP" ] && kill "$APP" 2>/dev/null; kill "$XVFB" 2>/dev/null; true; }
 trap cleanup EXIT
-export DISPLAY=$DISPLAY_NUM
-for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
 # A private home and this config; the stand-in first on PATH.
 PATH="$OUT/bin:$PATH" HOME="$OUT/home" XDG_CONFIG_HOME="$OUT/home/config" \
@@ -69,11 +68,6 @@ PATH="$OUT/bin:$PATH" HOME="$OUT/home" XDG_CONFIG_HOME="$OUT/home/config" \
   LANG=da_DK.UTF-8 RUST_LOG=info "$BIN" >"$OUT/app.out" 2>"$LOG" &
 APP=$!
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
-  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-}
 plain() { sed 's/\x1b\[[0-9;]*m//g' "$LOG"; }
 said() { cut -f3 "$SPOKEN"; }
 said_count() { said | grep -c -- "$1" || true; }
