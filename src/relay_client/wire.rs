@@ -33,7 +33,7 @@ impl std::fmt::Debug for WireWho {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub struct StartRequest {
     pub who: WireWho,
     /// The handle of a sign-in whose answer was lost in a relay crash
@@ -41,6 +41,16 @@ pub struct StartRequest {
     /// reference text and code, so the TV's screen stays right. It is a new push.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<String>,
+}
+
+/// The restart handle is a capability for this box's sign-in: never printed.
+impl std::fmt::Debug for StartRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartRequest")
+            .field("who", &self.who)
+            .field("restart", &self.restart.as_ref().map(|_| "<handle>"))
+            .finish()
+    }
 }
 
 /// `201 Created`. The relay wrote the reference text and drew the code: a box cannot make
@@ -169,6 +179,11 @@ mod tests {
         assert_eq!(j(WireWho::Uuid("u".into())), r#"{"who":{"uuid":"u"}}"#);
         assert_eq!(j(WireWho::UserId("x".into())), r#"{"who":{"user_id":"x"}}"#);
         assert!(!format!("{:?}", WireWho::Cpr("0804361234".into())).contains("0804"));
+        let restart = StartRequest {
+            who: WireWho::Qr,
+            restart: Some("sealed-handle-xyz".into()),
+        };
+        assert!(!format!("{restart:?}").contains("sealed-handle-xyz"));
     }
 
     #[test]
