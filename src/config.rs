@@ -261,7 +261,7 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(CONFIG_ENV) {
         return Some(PathBuf::from(p));
     }
-    let user = directories::ProjectDirs::from("", "", "mitid-flex-tv")
+    let user = crate::fsutil::project_dirs()
         .map(|d| d.config_dir().join("config.toml"))
         .filter(|p| p.exists());
     user.or_else(|| Some(PathBuf::from(SYSTEM_CONFIG)).filter(|p| p.exists()))

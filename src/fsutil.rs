@@ -9,6 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// The app's per-user directories (config, data, cache): one name everywhere.
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "mitid-flex-tv")
+}
+
 /// Seconds since the Unix epoch; 0 if the clock is before it.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()

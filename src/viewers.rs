@@ -158,8 +158,7 @@ pub fn default_path_with(state_directory: Option<&OsStr>) -> Option<PathBuf> {
         .filter(|p| p.is_absolute());
     match from_systemd {
         Some(dir) => Some(dir.join(FILE_NAME)),
-        None => directories::ProjectDirs::from("", "", "mitid-flex-tv")
-            .map(|d| d.data_dir().join(FILE_NAME)),
+        None => crate::fsutil::project_dirs().map(|d| d.data_dir().join(FILE_NAME)),
     }
 }
 

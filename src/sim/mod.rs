@@ -91,8 +91,7 @@ pub async fn start_embedded(
         .map_err(SimError::bind)?;
     let options = SimOptions {
         auto_approve_after: approve_after,
-        data_dir: directories::ProjectDirs::from("", "", "mitid-flex-tv")
-            .map(|d| d.data_dir().join("simulator")),
+        data_dir: crate::fsutil::project_dirs().map(|d| d.data_dir().join("simulator")),
         ..SimOptions::default()
     };
     serve(listener, options).await

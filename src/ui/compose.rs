@@ -45,6 +45,6 @@ pub fn skip_compose_table() {
 }
 
 fn table_path() -> Option<PathBuf> {
-    let dirs = directories::ProjectDirs::from("", "", "mitid-flex-tv")?;
+    let dirs = crate::fsutil::project_dirs()?;
     Some(dirs.cache_dir().join("no-compose-sequences"))
 }
