@@ -19,12 +19,13 @@ mod clock;
 #[cfg(feature = "desktop")]
 pub mod compose;
 mod controller;
+#[cfg(feature = "desktop")]
+mod desktop;
 pub mod events;
 pub mod focus;
 mod host;
 mod input;
 pub mod journey;
-mod key_redraw;
 mod keyboard;
 mod keys;
 pub mod multitap;

@@ -22,6 +22,10 @@ pub struct Window {
     app: AppWindow,
     events: EventSender,
     receiver: mpsc::Receiver<UiEvent>,
+    /// The desktop platform's hook after its first presented frame (`None` when another
+    /// platform, such as a test's, was installed first).
+    #[cfg(feature = "desktop")]
+    first_frame: Option<super::desktop::FirstFrame>,
 }
 
 impl Window {
@@ -29,6 +33,8 @@ impl Window {
         if !fonts_present() {
             return Err(UiError::NoFonts);
         }
+        #[cfg(feature = "desktop")]
+        let first_frame = super::desktop::install();
         let app = AppWindow::new().map_err(|e| UiError::Platform(e.to_string()))?;
         super::scale::install(&app);
         if fullscreen {
@@ -39,6 +45,8 @@ impl Window {
             app,
             events,
             receiver,
+            #[cfg(feature = "desktop")]
+            first_frame,
         })
     }
 
@@ -57,57 +65,44 @@ impl Window {
         host: Rc<dyn Host>,
         after_first_frame: impl FnOnce() + 'static,
     ) -> Result<(), UiError> {
+        self.after_first_drawing(after_first_frame);
         let ctl = Controller::new(&self.app, setup, host, Rc::new(SystemClock), self.receiver);
-        after_first_drawing(&self.app, after_first_frame);
         let result = self.app.run().map_err(|e| UiError::Platform(e.to_string()));
         ctl.shutdown();
         result
     }
 }
 
-/// Runs `f` on the UI thread once the window has been drawn for the first time.
-///
-/// Timers run at the start of each event-loop pass, before that pass draws, so a timer set
-/// before the loop starts would run first. winit: the first `RedrawRequested` draws; a zero
-/// timer set then runs at the start of the next pass. linuxkms: each pass runs timers and then
-/// draws, so the second pass comes after the first frame. Either way, after 1 s `f` runs
-/// regardless, so a platform that behaves otherwise is only slower to wire, never stuck.
-fn after_first_drawing(app: &AppWindow, f: impl FnOnce() + 'static) {
-    type Once = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
-    let once: Once = Rc::new(RefCell::new(Some(Box::new(f))));
-    let run = |once: &Once| {
-        let once = once.clone();
-        move || {
-            let f = once.borrow_mut().take();
-            if let Some(f) = f {
-                f();
+impl Window {
+    /// Runs `f` on the UI thread once the window has been drawn for the first time.
+    ///
+    /// The desktop platform says when its first frame is presented (the X server shows the
+    /// window a pass or two after it is created). On linuxkms each event-loop pass runs timers
+    /// and then draws, so a zero timer set from a zero timer runs after the first frame. After
+    /// 1 s `f` runs regardless, so a window shown late is only slower to wire, never stuck.
+    fn after_first_drawing(&self, f: impl FnOnce() + 'static) {
+        type Once = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
+        let once: Once = Rc::new(RefCell::new(Some(Box::new(f))));
+        let run = |once: &Once| {
+            let once = once.clone();
+            move || {
+                let f = once.borrow_mut().take();
+                if let Some(f) = f {
+                    f();
+                }
             }
+        };
+        slint::Timer::single_shot(Duration::from_secs(1), run(&once));
+        #[cfg(feature = "desktop")]
+        if let Some(hook) = &self.first_frame {
+            hook.set(Box::new(run(&once)));
+            return;
         }
-    };
-    #[cfg(feature = "desktop")]
-    {
-        use slint::winit_030::{EventResult, WinitWindowAccessor, winit::event::WindowEvent};
-        let mut next_pass = Some(run(&once));
-        // winit keeps one event filter per window, so this one also serves the key redraw.
-        app.window().on_winit_window_event(move |window, event| {
-            super::key_redraw::on_event(window, event);
-            if matches!(event, WindowEvent::RedrawRequested)
-                && let Some(f) = next_pass.take()
-            {
-                slint::Timer::single_shot(Duration::ZERO, f);
-            }
-            EventResult::Propagate
-        });
-    }
-    #[cfg(not(feature = "desktop"))]
-    {
-        let _ = app;
         let second_pass = run(&once);
         slint::Timer::single_shot(Duration::ZERO, move || {
             slint::Timer::single_shot(Duration::ZERO, second_pass);
         });
     }
-    slint::Timer::single_shot(Duration::from_secs(1), run(&once));
 }
 
 /// fontique asks fontconfig at start and panics when it finds no font at all, even though
