@@ -4,7 +4,7 @@
 //! with a reused buffer and measures that region.
 //!
 //! - A countdown tick (mm:ss and the bar, as the controller sets them once a second) repaints
-//!   mm:ss's own box and the bar: about 1 % of the frame, not the frame.
+//!   the digits that changed and the bar's end: 0.16 % of the frame within a minute.
 //! - Idle, nothing is drawn at all and nothing animates, on every screen.
 //! - After the window is resized and the UI rescales to it (`ui::scale`), the partly repainted
 //!   buffer is pixel for pixel what a full repaint draws: no part is left at the old scale.
@@ -13,8 +13,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use mitid_flex_tv::ui::generated::{App, AppWindow, Screen, WaitingAdapter};
+use mitid_flex_tv::ui::present::Countdown;
 use mitid_flex_tv::ui::scale;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
@@ -107,6 +109,9 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
     let waiting = app.global::<WaitingAdapter>();
     waiting.set_reference_text("Log på Stue-TV · kode 4821".into());
     waiting.set_remaining("05:00".into());
+    waiting.set_minutes(5);
+    waiting.set_second_tens(0);
+    waiting.set_second_ones(0);
     waiting.set_progress(1.0);
 
     for (width, height, scale) in [(1920u32, 1080u32, 1.0f32), (3840, 2160, 2.0)] {
@@ -117,6 +122,11 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
         while draw(window, &mut buffer, width).is_some() {}
         // `scale::install` above follows the size.
         assert_eq!(app.window().scale_factor(), scale);
+        // The buffer is new to the renderer: draw it whole once (a full frame, and then the
+        // whole frame the renderer draws after its record of the buffer was reset).
+        buffer = full_frame(window, width, height);
+        window.request_redraw();
+        draw(window, &mut buffer, width);
 
         for screen in [
             Screen::Start,
@@ -142,10 +152,25 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
             );
         }
 
-        // The waiting screen is up: one countdown tick.
-        for (second, remaining) in [(1, "04:59"), (2, "04:58"), (60, "03:59")] {
-            waiting.set_remaining(remaining.into());
-            waiting.set_progress(1.0 - second as f32 / 300.0);
+        // The waiting screen is up: countdown ticks. Within a minute a tick repaints the
+        // seconds digits that changed and the bar's end (0.1 % at 1080p); when the minute changes too, the
+        // renderer's few dirty rectangles merge into strips of the row (up to 3 %).
+        for (second, most) in [
+            (1, 0.035),
+            (2, 0.005),
+            (60, 0.005),
+            (61, 0.035),
+            (62, 0.005),
+        ] {
+            // As the controller sets them.
+            let shown = Countdown::at(Duration::from_secs(300 - second), Duration::from_secs(300));
+            let remaining = shown.text.clone();
+            waiting.set_remaining(shown.text.into());
+            waiting.set_minutes(shown.minutes);
+            waiting.set_second_tens(shown.seconds / 10);
+            waiting.set_second_ones(shown.seconds % 10);
+            waiting.set_progress(shown.progress);
+            waiting.set_urgent(shown.urgent);
             let rects = draw(window, &mut buffer, width).expect("a tick draws");
             let share = area(&rects) as f64 / frame as f64;
             let top = rects.iter().map(|r| r.1).min().unwrap();
@@ -154,10 +179,10 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
                 "{width}x{height} tick {remaining}: {:.2} % of the frame, rows {top}..{bottom}, {rects:?}",
                 share * 100.0
             );
-            // mm:ss in its fixed 140 × 57 box plus the bar: 1.1 %. When mm:ss sat in a layout
-            // cell as wide as the row, its strip alone was 2 % of the frame.
+            // Before each digit had its own cell, every tick repainted mm:ss and the whole
+            // fill: 1.1 %, and 2 % more while mm:ss sat in a layout cell as wide as the row.
             assert!(
-                share < 0.015,
+                share < most,
                 "a tick repaints {:.1} % of the frame",
                 share * 100.0
             );
@@ -166,6 +191,14 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
                 (bottom - top) as f32 <= 100.0 * scale,
                 "tick repaints rows {top}..{bottom}"
             );
+            // What was repainted is all that changed: no digit is left stale.
+            let fresh = full_frame(window, width, height);
+            let differing = buffer.iter().zip(&fresh).filter(|(a, b)| a != b).count();
+            assert_eq!(differing, 0, "tick {remaining}: {differing} pixels stale");
+            // The full frame reset the renderer's record of the buffer: draw once whole, so the
+            // next tick is measured against this one.
+            window.request_redraw();
+            draw(window, &mut buffer, width);
             assert_eq!(draw(window, &mut buffer, width), None);
         }
         app.hide().unwrap();

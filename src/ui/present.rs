@@ -4,8 +4,40 @@ use std::time::Duration;
 
 /// `mm:ss`, rounded up so that the display reaches 00:00 only when time is really up.
 pub fn mm_ss(left: Duration) -> String {
-    let secs = left.as_millis().div_ceil(1000);
+    let secs = seconds(left);
     format!("{:02}:{:02}", secs / 60, secs % 60)
+}
+
+/// Whole seconds left, rounded up as mm:ss shows them and capped at 99:59 (two minute digits).
+fn seconds(left: Duration) -> i32 {
+    i32::try_from(left.as_millis().div_ceil(1000).min(5999)).unwrap_or(5999)
+}
+
+/// What the countdown widget shows at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Countdown {
+    /// mm:ss, for assistive technology and tests.
+    pub text: String,
+    pub minutes: i32,
+    /// 0–59.
+    pub seconds: i32,
+    pub progress: f32,
+    /// Less than a fifth of the time left: drawn in the warning colour.
+    pub urgent: bool,
+}
+
+impl Countdown {
+    pub fn at(left: Duration, total: Duration) -> Countdown {
+        let secs = seconds(left);
+        let progress = progress(left, total);
+        Countdown {
+            text: mm_ss(left),
+            minutes: secs / 60,
+            seconds: secs % 60,
+            progress,
+            urgent: progress < 0.2,
+        }
+    }
 }
 
 /// Share of the request's lifetime still left, 0.0–1.0.
@@ -62,6 +94,29 @@ pub fn date(iso: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_countdown_splits_what_mm_ss_shows() {
+        let total = Duration::from_secs(300);
+        let at = |ms: u64| Countdown::at(Duration::from_millis(ms), total);
+        // Rounded up, as mm:ss: 239.001 s left shows 04:00.
+        let c = at(239_001);
+        assert_eq!((c.text.as_str(), c.minutes, c.seconds), ("04:00", 4, 0));
+        let c = at(239_000);
+        assert_eq!((c.text.as_str(), c.minutes, c.seconds), ("03:59", 3, 59));
+        assert!(!c.urgent);
+        // Urgent below a fifth of the time: 59 s of 300.
+        assert!(at(59_000).urgent);
+        assert!(!at(60_000).urgent);
+        let c = at(0);
+        assert_eq!(
+            (c.text.as_str(), c.minutes, c.seconds, c.progress),
+            ("00:00", 0, 0, 0.0)
+        );
+        // Two minute digits: a longer time shows 99:59.
+        let c = Countdown::at(Duration::from_secs(7200), Duration::from_secs(7200));
+        assert_eq!((c.text.as_str(), c.minutes, c.seconds), ("99:59", 99, 59));
+    }
 
     #[test]
     fn a_tile_name_is_the_first_name_and_the_rest() {

@@ -3,10 +3,11 @@
 
 use std::time::Instant;
 
-use slint::{ComponentHandle, SharedString};
+use slint::ComponentHandle;
 
 use super::super::generated::{AppWindow, QrAdapter};
 use super::super::journey::Pending;
+use super::super::present;
 
 pub fn push(app: &AppWindow, p: &Pending, now: Instant) {
     let q = app.global::<QrAdapter>();
@@ -22,8 +23,12 @@ pub fn push(app: &AppWindow, p: &Pending, now: Instant) {
     super::waiting::push_countdown(app, p, now);
 }
 
-pub fn set_countdown(app: &AppWindow, text: SharedString, progress: f32) {
+pub fn set_countdown(app: &AppWindow, shown: &present::Countdown) {
     let q = app.global::<QrAdapter>();
-    q.set_remaining(text);
-    q.set_progress(progress);
+    q.set_remaining(shown.text.as_str().into());
+    q.set_minutes(shown.minutes);
+    q.set_second_tens(shown.seconds / 10);
+    q.set_second_ones(shown.seconds % 10);
+    q.set_progress(shown.progress);
+    q.set_urgent(shown.urgent);
 }

@@ -42,14 +42,19 @@ pub fn push_countdown(app: &AppWindow, p: &Pending, now: Instant) -> Duration {
         return Duration::ZERO;
     };
     let left = c.deadline.saturating_duration_since(now);
-    let text = present::mm_ss(left);
-    let progress = present::progress(left, c.total);
+    let shown = present::Countdown::at(left, c.total);
     if p.is_qr() {
-        super::qr::set_countdown(app, text.into(), progress);
+        super::qr::set_countdown(app, &shown);
     } else {
+        // Slint marks nothing dirty when a value is set unchanged: each second only the
+        // seconds digits that changed, the text and the bar.
         let w = app.global::<WaitingAdapter>();
-        w.set_remaining(text.into());
-        w.set_progress(progress);
+        w.set_remaining(shown.text.into());
+        w.set_minutes(shown.minutes);
+        w.set_second_tens(shown.seconds / 10);
+        w.set_second_ones(shown.seconds % 10);
+        w.set_progress(shown.progress);
+        w.set_urgent(shown.urgent);
     }
     left
 }
