@@ -1,10 +1,11 @@
 //! What a key event means to the TV app, whatever backend delivered it.
 //!
-//! Measured on this project (docs/ARCHITECTURE.md): winit and xdotool deliver Return/KP_Enter as
-//! `"\n"`, Escape as `"\u{1b}"`, BackSpace as `"\u{8}"`, arrows as Slint's private-use key
-//! codes and digits as themselves. XF86Back/Select/OK arrive as nothing on winit; on linuxkms
-//! the packaging's XKB option maps BACK to Escape and OK/SELECT to Return, and every other
-//! remote key arrives as `"\0"`, which is ignored here.
+//! Measured on this project (docs/ARCHITECTURE.md): the desktop platform and xdotool deliver
+//! Return/KP_Enter as `"\n"`, Escape as `"\u{1b}"`, BackSpace as `"\u{8}"`, arrows as Slint's
+//! private-use key codes and digits as themselves, and a remote's Back and Select as Escape
+//! and Return (`ui::desktop::keymap`). On linuxkms the packaging's XKB option maps BACK to
+//! Escape and OK/SELECT to Return, and every other remote key arrives as `"\0"`, which is
+//! ignored here.
 
 use slint::platform::Key;
 
