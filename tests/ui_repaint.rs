@@ -153,8 +153,9 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
         }
 
         // The waiting screen is up: countdown ticks. Within a minute a tick repaints the
-        // seconds digits that changed and the bar's time gone (0.09 % at 1080p after 2 s); when the minute changes too, the
-        // renderer's few dirty rectangles merge into strips of the row (up to 3 %).
+        // seconds digits that changed and the bar's time gone (0.09 % at 1080p after 2 s);
+        // when the minute changes too, the renderer's few dirty rectangles merge into strips
+        // of the row (up to 3 %).
         for (second, most) in [
             (1, 0.035),
             (2, 0.005),
