@@ -18,6 +18,7 @@ use std::time::Duration;
 use mitid_flex_tv::ui::generated::{App, AppWindow, Screen, WaitingAdapter};
 use mitid_flex_tv::ui::present::Countdown;
 use mitid_flex_tv::ui::scale;
+use mitid_flex_tv::ui::show_countdown;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, PlatformError, Rgb8Pixel};
@@ -108,11 +109,8 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
 ) {
     let waiting = app.global::<WaitingAdapter>();
     waiting.set_reference_text("Log på Stue-TV · kode 4821".into());
-    waiting.set_remaining("05:00".into());
-    waiting.set_minutes(5);
-    waiting.set_second_tens(0);
-    waiting.set_second_ones(0);
-    waiting.set_progress(1.0);
+    let full = Duration::from_secs(300);
+    show_countdown(app, &Countdown::at(full, full));
 
     for (width, height, scale) in [(1920u32, 1080u32, 1.0f32), (3840, 2160, 2.0)] {
         window.set_size(PhysicalSize::new(width, height));
@@ -164,14 +162,9 @@ fn countdown_tick_repaints_only_its_strip_and_idle_draws_nothing(
             (62, 0.005),
         ] {
             // As the controller sets them.
-            let shown = Countdown::at(Duration::from_secs(300 - second), Duration::from_secs(300));
+            let shown = Countdown::at(Duration::from_secs(300 - second), full);
             let remaining = shown.text.clone();
-            waiting.set_remaining(shown.text.into());
-            waiting.set_minutes(shown.minutes);
-            waiting.set_second_tens(shown.seconds / 10);
-            waiting.set_second_ones(shown.seconds % 10);
-            waiting.set_progress(shown.progress);
-            waiting.set_urgent(shown.urgent);
+            show_countdown(app, &shown);
             let rects = draw(window, &mut buffer, width).expect("a tick draws");
             let share = area(&rects) as f64 / frame as f64;
             let top = rects.iter().map(|r| r.1).min().unwrap();

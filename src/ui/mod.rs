@@ -61,6 +61,8 @@ pub use render::{RenderArgs, Renderer, render};
 pub use run::{Window, fonts_present};
 #[cfg(feature = "render")]
 pub use sample::SAMPLE_AUTHENTICATION_URI;
+/// For tests that set the waiting screen's countdown as the controller does.
+pub use screens::waiting::show_countdown;
 pub use speak::TOGGLE_KEY;
 
 /// Screens `render` knows, in journey order.

@@ -46,17 +46,21 @@ pub fn push_countdown(app: &AppWindow, p: &Pending, now: Instant) -> Duration {
     if p.is_qr() {
         super::qr::set_countdown(app, &shown);
     } else {
-        // Slint marks nothing dirty when a value is set unchanged: each second only the
-        // seconds digits that changed, the text and the bar.
-        let w = app.global::<WaitingAdapter>();
-        w.set_remaining(shown.text.into());
-        w.set_minutes(shown.minutes);
-        w.set_second_tens(shown.seconds / 10);
-        w.set_second_ones(shown.seconds % 10);
-        w.set_progress(shown.progress);
-        w.set_urgent(shown.urgent);
+        show_countdown(app, &shown);
     }
     left
+}
+
+/// The waiting screen's countdown. Slint marks nothing dirty when a value is set unchanged:
+/// each second only the seconds digits that changed, the text and the bar.
+pub fn show_countdown(app: &AppWindow, shown: &present::Countdown) {
+    let w = app.global::<WaitingAdapter>();
+    w.set_remaining(shown.text.as_str().into());
+    w.set_minutes(shown.minutes);
+    w.set_second_tens(shown.seconds / 10);
+    w.set_second_ones(shown.seconds % 10);
+    w.set_progress(shown.progress);
+    w.set_urgent(shown.urgent);
 }
 
 pub fn grid() -> Grid {
