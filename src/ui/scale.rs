@@ -45,6 +45,18 @@ pub fn factor(size: PhysicalSize) -> Option<f32> {
     Some(f.clamp(MIN_FACTOR, MAX_FACTOR))
 }
 
+/// The operator's fixed factor from [`OVERRIDE_ENV`], within the same bounds as [`factor`];
+/// `None` when unset or not a positive number.
+pub fn env_override() -> Option<f32> {
+    std::env::var(OVERRIDE_ENV)
+        .ok()?
+        .trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .map(|f| f.clamp(MIN_FACTOR, MAX_FACTOR))
+}
+
 /// Sets the window's scale factor for its current physical size. Returns the new factor when
 /// it changed, `None` when nothing was to do (same factor, empty size, operator override).
 pub fn fit(window: &slint::Window) -> Option<f32> {

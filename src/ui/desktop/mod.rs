@@ -101,11 +101,7 @@ impl Platform for Desktop {
         let window = DesktopWindow::new();
         // `SLINT_SCALE_FACTOR` fixes the scale, as with Slint's own backends (`ui::scale`
         // then leaves it alone).
-        if let Some(f) = std::env::var("SLINT_SCALE_FACTOR")
-            .ok()
-            .and_then(|v| v.parse::<f32>().ok())
-            .filter(|f| f.is_finite() && *f > 0.0)
-        {
+        if let Some(f) = super::scale::env_override() {
             window
                 .window()
                 .dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged {
