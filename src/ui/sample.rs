@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::ciba::Profile;
 use crate::config::{BackOnStart, IdentifierKind};
-use crate::session::{Outcome, Update, Waiting, Who};
+use crate::session::{Outcome, Update, Waiting, Who, code};
 use crate::viewers::{Viewer, ViewerKey};
 
 use super::Lang;
@@ -151,10 +151,17 @@ fn submit(ctl: &Controller) {
 
 /// Brings the controller to `screen` the way a viewer would get there.
 pub fn drive(ctl: &Controller, screen: &str) {
+    // The reference text in the UI's language, as `[broker] reference_template_en` makes it.
+    let template = match ctl.language() {
+        Lang::Da => code::DEFAULT_TEMPLATE,
+        Lang::En => code::DEFAULT_TEMPLATE_EN,
+    };
+    let reference = code::render(template, "Stue-TV", "4821");
+    let reference = reference.as_str();
     let fail = |outcome: Outcome| {
         type_id(ctl, "ileya");
         submit(ctl);
-        ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+        ctl.apply(waiting(reference, None));
         ctl.apply(Update::Finished(outcome));
     };
     match screen {
@@ -216,14 +223,14 @@ pub fn drive(ctl: &Controller, screen: &str) {
             type_id(ctl, "ileya");
             submit(ctl);
             ctl.apply(Update::Starting);
-            ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+            ctl.apply(waiting(reference, None));
         }
         // Pushed from a remembered tile: "Sendt til …".
         "waiting-tile" => {
             ctl.handle(UiEvent::Viewers(viewers()));
             ctl.key(ScreenKey::Activate(Item::Tile(0)));
             ctl.apply(Update::Starting);
-            ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+            ctl.apply(waiting(reference, None));
         }
         "qr" => {
             ctl.key(ScreenKey::Activate(Item::Qr));
@@ -232,7 +239,7 @@ pub fn drive(ctl: &Controller, screen: &str) {
         "signed-in" => {
             type_id(ctl, "ileya");
             submit(ctl);
-            ctl.apply(waiting("Log på Stue-TV · kode 4821", None));
+            ctl.apply(waiting(reference, None));
             ctl.apply(Update::Finished(Outcome::SignedIn(profile())));
             ctl.key(ScreenKey::Activate(Item::Details));
         }
